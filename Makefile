@@ -1,0 +1,60 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run install install-dev migrate test test-sqlite test-postgres test-services bench lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+run: migrate
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite, then again on PostgreSQL (required when CI=true).
+test: install-dev test-services test-sqlite test-postgres
+
+test-services:
+	bash scripts/ensure-test-services
+
+test-sqlite: install-dev
+	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-dev
+	@if bash scripts/postgres-ready; then \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL is required in CI but is not reachable on 127.0.0.1:5432" >&2; exit 1; \
+	else \
+	  echo "*** PostgreSQL not reachable: the PostgreSQL run was NOT done (it is required in CI)" >&2; \
+	fi
+
+bench: install-dev
+	$(BIN)/python -m bench
+
+lint: install-dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

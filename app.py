@@ -1,0 +1,168 @@
+"""The application factory: one small function per concern (cookiecutter-flask style)."""
+
+import atexit
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask, render_template, request, url_for
+import config as settings
+from domain.content import fingerprint_files, load_library
+from domain.counters import CounterBuffer, upsert_counts
+from extensions import csrf, db, migrate
+
+load_dotenv()
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    configure(app, config)
+    register_extensions(app)
+    register_content(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_counters(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
+    overrides = config if isinstance(config, dict) else {}
+    config_class = config if isinstance(config, type) else settings.config_for_environment()
+    if isinstance(config, dict) and config.get("TESTING"):
+        config_class = settings.TestConfig
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if config_class is settings.ProductionConfig:
+        settings.ProductionConfig.check()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+
+
+def register_content(app: Flask) -> None:
+    # Parsed once per process; a malformed article stops start-up with its name and field.
+    app.extensions["library"] = load_library(app.config["CONTENT_DIR"])
+    # Part of every article's ETag, so a new template or stylesheet invalidates caches.
+    app.config["PAGE_FINGERPRINT"] = fingerprint_files(
+        Path(app.root_path) / "templates", Path(app.root_path) / "static"
+    )
+
+
+def register_commands(app: Flask) -> None:
+    from blueprints.library import content_cli
+
+    app.cli.add_command(content_cli)
+
+
+def register_template_helpers(app: Flask) -> None:
+    @app.template_global()
+    def absolute_url(endpoint: str, **values) -> str:
+        return app.config["SITE_URL"] + url_for(endpoint, **values)
+
+    @app.template_filter()
+    def month_year(value) -> str:
+        return value.strftime("%B %Y")
+
+    @app.template_filter()
+    def faq_entity(entry: tuple[str, str]) -> dict:
+        question, answer = entry
+        return {
+            "@type": "Question",
+            "name": question,
+            "acceptedAnswer": {"@type": "Answer", "text": answer},
+        }
+
+    @app.template_global()
+    def now_year() -> int:
+        return datetime.now(UTC).year
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints.library import bp as library_bp
+    from blueprints.ops import bp as ops_bp
+    from blueprints.seo import bp as seo_bp
+
+    app.register_blueprint(library_bp)
+    app.register_blueprint(seo_bp)
+    app.register_blueprint(ops_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(error):
+        code = getattr(error, "code", 500)
+        return render_template(f"errors/{code}.html"), code
+
+    for code in (404, 405, 500):
+        app.register_error_handler(code, render_error)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        )
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+def register_counters(app: Flask) -> None:
+    def write(batch):
+        with db.engine.begin() as connection:
+            upsert_counts(connection, batch)
+
+    buffer = CounterBuffer(write, app.config["COUNTER_FLUSH_SECONDS"])
+    app.extensions["counters"] = buffer
+
+    @app.teardown_request
+    def flush_counters(_error):
+        try:
+            buffer.flush_if_due()
+        except Exception:  # a counter must never break a reader's page
+            app.logger.exception("could not write article counters; kept for the next flush")
+
+    def flush_at_exit():
+        with app.app_context():
+            try:
+                buffer.flush()
+            except Exception:
+                app.logger.exception("could not write article counters at exit")
+
+    atexit.register(flush_at_exit)
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""One package per feature: routes, forms, commands and helpers of that feature."""

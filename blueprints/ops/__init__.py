@@ -1,0 +1,7 @@
+"""Operations: the load balancer's health check."""
+
+from flask import Blueprint
+
+bp = Blueprint("ops", __name__)
+
+from blueprints.ops import routes  # noqa: E402,F401  (routes attach to bp)

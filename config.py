@@ -1,0 +1,77 @@
+"""Settings read from the environment, one class per mode.
+
+A `.env` file is honoured in development (python-dotenv, loaded by app.py).
+Defaults make `make run` work on a bare machine; production refuses the unsafe ones.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+def _sqlite_url_in(instance_path: str) -> str:
+    return "sqlite:///" + str(Path(instance_path) / "library.sqlite3")
+
+
+def normalise_database_url(url: str) -> str:
+    """Let the common `postgres://` and `postgresql://` forms use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    DATABASE_URL = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+    SITE_NAME = os.environ.get("SITE_NAME", "Saed Shafane · Intelligence Library")
+    CONTENT_DIR = os.environ.get("CONTENT_DIR", str(BASE_DIR / "content" / "articles"))
+    # Page-view counters are buffered in memory and written in one statement at most
+    # this often, so the article page never waits on a write per view.
+    COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    COUNTER_FLUSH_SECONDS = 0
+    DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        if cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for_environment() -> type[Config]:
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}") from None

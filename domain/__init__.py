@@ -1,0 +1,1 @@
+"""Plain Python the blueprints share: no request, no session, easy to test."""

@@ -1,0 +1,205 @@
+"""Free strategy-call slots for an independent consultant.
+
+Pure scheduling logic: no Flask, no database, standard library only. The
+owner's weekly hours are wall-clock ranges in the owner's IANA time zone; slots
+are generated per owner-local day with ``zoneinfo`` and returned as aware UTC
+instants, so daylight-saving changes move the UTC time, never the local time.
+
+``available_slots`` lists every bookable start; ``slot_problem`` explains why a
+particular start is not bookable and agrees exactly with ``available_slots``.
+All intervals are half-open, so a call may start the instant another's buffer
+ends.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class AvailabilityRules:
+    """The owner's bookable hours and booking constraints."""
+
+    timezone: str  # owner's IANA zone, e.g. "Europe/London"
+    # weekday (0=Mon..6=Sun) -> owner-local (start, end) wall-clock ranges
+    weekly_hours: Mapping[int, Sequence[tuple[time, time]]]
+    call_minutes: int = 30
+    buffer_minutes: int = 0  # gap kept free after each call
+    min_notice: timedelta = timedelta(hours=24)
+    horizon_days: int = 30  # owner-local days after today that are offered
+    daily_limit: int | None = None  # max active calls per owner-local day
+    dates_off: frozenset[date] = frozenset()  # owner-local dates, no slots
+
+    def __post_init__(self) -> None:
+        # A non-positive step would make slot generation loop forever.
+        if self.call_minutes <= 0 or self.buffer_minutes < 0:
+            raise ValueError("call_minutes must be > 0 and buffer_minutes >= 0")
+        if self.horizon_days < 0:
+            raise ValueError("horizon_days must be >= 0")
+        ZoneInfo(self.timezone)  # fail at configuration time, not mid-request
+
+
+@dataclass(frozen=True)
+class Busy:
+    """An existing active booking; aware datetimes, `end` excludes the buffer."""
+
+    start: datetime
+    end: datetime
+
+
+def blocked_interval(
+    start: datetime, call_minutes: int, buffer_minutes: int
+) -> tuple[datetime, datetime]:
+    """[start, start + call + buffer) — the span a booking keeps busy."""
+    # Arithmetic on a zoneinfo-aware datetime is wall-clock arithmetic and
+    # would be an hour off across a DST change, so work in UTC.
+    begin = _to_utc(start)
+    return begin, begin + timedelta(minutes=call_minutes + buffer_minutes)
+
+
+def available_slots(
+    rules: AvailabilityRules, bookings: Iterable[Busy], now: datetime
+) -> list[datetime]:
+    """Sorted aware-UTC start instants of every bookable slot."""
+    schedule = _Schedule(rules, bookings, now)
+    return [
+        start
+        for day in schedule.offered_days()
+        if day not in rules.dates_off
+        for start in schedule.grid(day)
+        if schedule.timing_problem(start) is None and schedule.booking_problem(start) is None
+    ]
+
+
+def slot_problem(
+    rules: AvailabilityRules, bookings: Iterable[Busy], now: datetime, start: datetime
+) -> str | None:
+    """None when `start` (aware) is bookable, else one of the codes:
+    'past', 'notice', 'beyond_horizon', 'day_off', 'outside_hours',
+    'daily_limit', 'taken'. Checked in that order."""
+    schedule = _Schedule(rules, bookings, now)
+    start = _to_utc(start)
+    problem = schedule.timing_problem(start)
+    if problem is not None:
+        return problem
+    day = schedule.local_date(start)
+    if day > schedule.last_day:
+        return "beyond_horizon"
+    if day in rules.dates_off:
+        return "day_off"
+    if start not in schedule.grid(day):
+        return "outside_hours"
+    return schedule.booking_problem(start)
+
+
+def slots_by_local_day(slots: Iterable[datetime], timezone: str) -> dict[date, list[datetime]]:
+    """Group UTC slots by the calendar day in `timezone` (the visitor's zone,
+    for display), ordered; values stay UTC instants."""
+    zone = ZoneInfo(timezone)
+    grouped: dict[date, list[datetime]] = {}
+    for slot in sorted(_to_utc(s) for s in slots):
+        grouped.setdefault(slot.astimezone(zone).date(), []).append(slot)
+    return grouped
+
+
+class _Schedule:
+    """Rules plus bookings pre-processed once, so each slot check is O(log n)."""
+
+    def __init__(self, rules: AvailabilityRules, bookings: Iterable[Busy], now: datetime) -> None:
+        self.rules = rules
+        self.zone = ZoneInfo(rules.timezone)
+        self.now = _to_utc(now)
+        self.today = self.local_date(self.now)
+        self.last_day = self.today + timedelta(days=rules.horizon_days)
+        ordered = sorted((_to_utc(b.start), _to_utc(b.end)) for b in bookings)
+        self.busy_starts, self.busy_ends = _merge_busy(ordered, rules.buffer_minutes)
+        self.calls_per_day = Counter(self.local_date(start) for start, _ in ordered)
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+    def offered_days(self) -> Iterable[date]:
+        for offset in range(self.rules.horizon_days + 1):
+            yield self.today + timedelta(days=offset)
+
+    def grid(self, day: date) -> list[datetime]:
+        """Every wall-clock grid start on owner-local `day`, as sorted UTC."""
+        starts: set[datetime] = set()
+        for range_start, range_end in self.rules.weekly_hours.get(day.weekday(), ()):
+            for wall in _wall_clock_starts(day, range_start, range_end, self.rules):
+                instant = self._existing_instant(wall)
+                if instant is not None:
+                    starts.add(instant)
+        return sorted(starts)
+
+    def timing_problem(self, start: datetime) -> str | None:
+        if start <= self.now:
+            return "past"
+        if start < self.now + self.rules.min_notice:
+            return "notice"
+        return None
+
+    def booking_problem(self, start: datetime) -> str | None:
+        limit = self.rules.daily_limit
+        if limit is not None and self.calls_per_day[self.local_date(start)] >= limit:
+            return "daily_limit"
+        if self._overlaps_busy(start):
+            return "taken"
+        return None
+
+    def _existing_instant(self, wall: datetime) -> datetime | None:
+        # fold=0 picks the first of two ambiguous fall-back times; a time in
+        # the spring-forward gap does not survive the round trip, so skip it.
+        instant = wall.replace(tzinfo=self.zone, fold=0).astimezone(UTC)
+        if instant.astimezone(self.zone).replace(tzinfo=None) != wall:
+            return None
+        return instant
+
+    def _overlaps_busy(self, start: datetime) -> bool:
+        begin, end = blocked_interval(start, self.rules.call_minutes, self.rules.buffer_minutes)
+        # Merged spans are disjoint and sorted, so the last one starting before
+        # `end` is the only candidate that can reach past `begin`.
+        index = bisect_left(self.busy_starts, end) - 1
+        return index >= 0 and self.busy_ends[index] > begin
+
+
+def _wall_clock_starts(
+    day: date, range_start: time, range_end: time, rules: AvailabilityRules
+) -> Iterable[datetime]:
+    step = timedelta(minutes=rules.call_minutes + rules.buffer_minutes)
+    call = timedelta(minutes=rules.call_minutes)
+    wall = datetime.combine(day, range_start)
+    limit = datetime.combine(day, range_end)
+    while wall + call <= limit:
+        yield wall
+        wall += step
+
+
+def _merge_busy(
+    ordered: Sequence[tuple[datetime, datetime]], buffer_minutes: int
+) -> tuple[list[datetime], list[datetime]]:
+    """Union of the bookings' busy spans [start, end + buffer) as parallel lists."""
+    buffer = timedelta(minutes=buffer_minutes)
+    starts: list[datetime] = []
+    ends: list[datetime] = []
+    for start, end in ordered:
+        end += buffer
+        if end <= start:
+            continue  # an empty span blocks nothing
+        if ends and start <= ends[-1]:
+            ends[-1] = max(ends[-1], end)  # touching spans merge harmlessly
+        else:
+            starts.append(start)
+            ends.append(end)
+    return starts, ends
+
+
+def _to_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime not allowed: {moment!r}")
+    return moment.astimezone(UTC)
