@@ -2,10 +2,11 @@
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from domain.content import ContentError, load_library
 
-content_cli = click.Group("content", help="Article content commands.")
+content_cli = AppGroup("content", help="Article content commands.")
 
 
 @content_cli.command("check")
