@@ -23,6 +23,13 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     DATABASE_URL = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
@@ -33,6 +40,21 @@ class Config:
     # this often, so the article page never waits on a write per view.
     COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Mail. With no SMTP_HOST, messages are written to the log instead (development).
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = env_flag("SMTP_STARTTLS", False)
+    SMTP_SSL = env_flag("SMTP_SSL", False)
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Saed Shafane <calls@example.com>")
+    OWNER_EMAIL = os.environ.get("OWNER_EMAIL", "owner@example.com")
+    OWNER_NAME = os.environ.get("OWNER_NAME", "Saed Shafane")
+    # Try to send a booking's emails right after it commits (a background thread); the
+    # outbox worker remains the durable path for anything that did not go out.
+    OUTBOX_SEND_INLINE = env_flag("OUTBOX_SEND_INLINE", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
@@ -48,6 +70,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"
     COUNTER_FLUSH_SECONDS = 0
+    OUTBOX_SEND_INLINE = False
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 

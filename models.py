@@ -1,11 +1,48 @@
-"""Every table of the site, SQLAlchemy 2.0 typed."""
+"""Every table of the site, SQLAlchemy 2.0 typed. Times are aware datetimes stored as UTC."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no zones) and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class ArticleDailyStat(db.Model):
@@ -17,3 +54,118 @@ class ArticleDailyStat(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     views: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     cta_clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+
+
+class AvailabilitySettings(db.Model):
+    """The owner's booking rules; one row (id 1). Weekly hours: {"0": [["09:00", "12:00"]]}."""
+
+    __tablename__ = "availability_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekly_hours: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON)
+    call_minutes: Mapped[int] = mapped_column(Integer)
+    buffer_minutes: Mapped[int] = mapped_column(Integer)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer)
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    daily_limit: Mapped[int | None] = mapped_column(Integer)
+    dates_off: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Lead(db.Model):
+    """A person who booked, unique on the normalised email; a returning visitor is one lead."""
+
+    __tablename__ = "lead"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalised: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    company_size: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    fit_score: Mapped[int] = mapped_column(Integer, default=0)
+    suggested_engagement: Mapped[str] = mapped_column(String(20))
+    source_article: Mapped[str | None] = mapped_column(String(200))
+    first_touch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_touch: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    articles_read: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    manage_nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    bookings: Mapped[list["Booking"]] = relationship(
+        back_populates="lead", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Booking.starts_at",
+    )
+
+
+class Booking(db.Model):
+    """A strategy call. Active bookings never overlap: the database refuses it (see 0002)."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("blocked_until >= ends_at", name="blocked_covers_call"),
+        CheckConstraint(
+            "status IN ('active', 'cancelled', 'completed', 'no_show')", name="status_known"
+        ),
+        # Both databases: never two active calls starting at the same instant.
+        Index(
+            "uq_booking_active_start", "starts_at", unique=True,
+            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The call's end plus the owner's buffer: the span the overlap rule protects.
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
+    visitor_timezone: Mapped[str] = mapped_column(String(64))
+    owner_timezone: Mapped[str] = mapped_column(String(64))
+    situation: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    source_article: Mapped[str | None] = mapped_column(String(200))
+    attribution: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fit_score: Mapped[int] = mapped_column(Integer, default=0)
+    suggested_engagement: Mapped[str] = mapped_column(String(20))
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lead: Mapped[Lead] = relationship(back_populates="bookings")
+
+
+class OutboxMessage(db.Model):
+    """An email waiting to go out: written in the transaction that caused it, sent later."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "send_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    # [{"filename": ..., "content_type": ..., "content": ...}] (text attachments: .ics)
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

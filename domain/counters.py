@@ -17,8 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import ArticleDailyStat
 
-CounterKey = tuple[str, date, str]  # (slug, UTC day, "views" | "cta_clicks")
-COUNTER_COLUMNS = ("views", "cta_clicks")
+CounterKey = tuple[str, date, str]  # (slug, UTC day, one of COUNTER_COLUMNS)
+COUNTER_COLUMNS = ("views", "cta_clicks", "bookings")
 
 
 def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:

@@ -17,6 +17,8 @@ from app import create_app
 from config import normalise_database_url
 from extensions import db
 
+pytest_plugins = ["tests.mail_fixtures"]
+
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "").strip())
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 
@@ -33,6 +35,7 @@ def base_settings(database_url: str) -> dict:
         "SITE_URL": "https://example.test",
         "WTF_CSRF_ENABLED": False,
         "COUNTER_FLUSH_SECONDS": 0,
+        "OUTBOX_SEND_INLINE": False,
     }
 
 

@@ -1,0 +1,1 @@
+"""Mail fixtures (filled in by the outbox work)."""
