@@ -7,11 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
-from flask import Flask, render_template, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+from flask import Flask, render_template, request, session, url_for
 import config as settings
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
-from extensions import csrf, db, migrate
+from domain.attribution import track_visit
+from domain.database import configure_engine
+from extensions import csrf, db, limiter, migrate
 
 load_dotenv()
 
@@ -40,6 +43,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_security_headers(app)
     register_counters(app)
+    register_attribution(app)
     register_commands(app)
     register_template_helpers(app)
     return app
@@ -61,9 +65,14 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=1)
     db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def register_content(app: Flask) -> None:
@@ -75,10 +84,30 @@ def register_content(app: Flask) -> None:
     )
 
 
+def register_attribution(app: Flask) -> None:
+    tracked = {"library.index", "library.article", "library.topic", "booking.book"}
+
+    @app.before_request
+    def remember_where_the_visitor_came_from():
+        if request.method != "GET" or request.endpoint not in tracked:
+            return
+        slug = (request.view_args or {}).get("slug")
+        if slug and app.extensions["library"].article(slug) is None:
+            slug = None
+        session.permanent = True
+        session["visit"] = track_visit(
+            session.get("visit"), args=request.args, referrer=request.referrer,
+            path=request.full_path.rstrip("?"), own_host=request.host, now=datetime.now(UTC),
+            article_slug=slug,
+        )
+
+
 def register_commands(app: Flask) -> None:
+    from blueprints.booking import availability_cli, outbox_cli
     from blueprints.library import content_cli
 
-    app.cli.add_command(content_cli)
+    for group in (content_cli, availability_cli, outbox_cli):
+        app.cli.add_command(group)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -105,11 +134,13 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from blueprints.booking import bp as booking_bp
     from blueprints.library import bp as library_bp
     from blueprints.ops import bp as ops_bp
     from blueprints.seo import bp as seo_bp
 
     app.register_blueprint(library_bp)
+    app.register_blueprint(booking_bp)
     app.register_blueprint(seo_bp)
     app.register_blueprint(ops_bp)
 

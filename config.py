@@ -5,6 +5,7 @@ Defaults make `make run` work on a bare machine; production refuses the unsafe o
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -55,6 +56,18 @@ class Config:
     # Try to send a booking's emails right after it commits (a background thread); the
     # outbox worker remains the durable path for anything that did not go out.
     OUTBOX_SEND_INLINE = env_flag("OUTBOX_SEND_INLINE", True)
+    # Rate limits are shared across processes when REDIS_URL is set.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;40 per hour")
+    # A human needs a few seconds to fill the form; a faster submission is a bot.
+    BOOKING_MIN_SECONDS = float(os.environ.get("BOOKING_MIN_SECONDS", "3"))
+    EMAIL_CHECK_DELIVERABILITY = env_flag("EMAIL_CHECK_DELIVERABILITY", False)
+    # How many proxies in front of the app set X-Forwarded-For (for the client's IP).
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # Keeps the visitor's first touch (attribution) for 90 days.
+    PERMANENT_SESSION_LIFETIME = timedelta(days=90)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
@@ -71,6 +84,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     COUNTER_FLUSH_SECONDS = 0
     OUTBOX_SEND_INLINE = False
+    BOOKING_MIN_SECONDS = 0
+    RATELIMIT_ENABLED = env_flag("RATELIMIT_ENABLED", True)
     DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 

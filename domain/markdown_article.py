@@ -42,6 +42,10 @@ class ArticleTreeprocessor(Treeprocessor):
         for container in root.iter():
             classes = container.get("class", "").split()
             if "comparison" in classes:
+                # A region that may scroll on a narrow screen must be reachable by keyboard.
+                container.set("role", "region")
+                container.set("tabindex", "0")
+                container.set("aria-label", "Comparison table")
                 for table in container.iter("table"):
                     self.mark_comparison(table)
             if "hire-when" in classes:

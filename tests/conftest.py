@@ -46,24 +46,37 @@ def migrate_to_head(database_url: str) -> None:
         db.engine.dispose()
 
 
-def reset_postgres_schema(database_url: str) -> None:
+def with_search_path(database_url: str, schema: str) -> str:
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}options=-csearch_path%3D{schema}"
+
+
+def create_schema(database_url: str, schema: str, *, drop: bool = False) -> None:
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        if not drop:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory) -> str:
-    """A database at the newest migration: a template file on SQLite, the server on PostgreSQL."""
+    """A database at the newest migration: a template file on SQLite, a schema on PostgreSQL.
+
+    Each run gets its own PostgreSQL schema, so two runs against one server never collide.
+    """
     if ON_POSTGRES:
-        reset_postgres_schema(TEST_DATABASE_URL)
-        migrate_to_head(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        schema = f"test_run_{os.getpid()}"
+        create_schema(TEST_DATABASE_URL, schema)
+        url = with_search_path(TEST_DATABASE_URL, schema)
+        migrate_to_head(url)
+        yield url
+        create_schema(TEST_DATABASE_URL, schema, drop=True)
+        return
     template = tmp_path_factory.mktemp("db") / "template.sqlite3"
     migrate_to_head(f"sqlite:///{template}")
-    return str(template)
+    yield str(template)
 
 
 def empty_postgres_tables(database_url: str) -> None:
@@ -71,7 +84,7 @@ def empty_postgres_tables(database_url: str) -> None:
     with engine.begin() as connection:
         tables = connection.execute(
             text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                 "AND tablename <> 'alembic_version'"
             )
         ).scalars()
@@ -141,3 +154,76 @@ def copy_seed(into: Path, slug: str = "ai-systems-architect-vs-ai-engineer") -> 
     target = into / f"{slug}.md"
     shutil.copyfile(SEED_ARTICLE / "ai-systems-architect-vs-ai-engineer.md", target)
     return target
+
+
+ARTICLE_SLUG = "ai-systems-architect-vs-ai-engineer"
+VALID_ANSWERS = {
+    "name": "Ada Lovelace",
+    "email": "ada@analytical-engines.co.uk",
+    "company": "Analytical Engines Ltd",
+    "role": "Chief Technology Officer",
+    "company_size": "51-200",
+    "situation": ["architect-01", "architect-05"],
+    "message": "We run AI pilots in three departments and none of them build on each other.",
+    "consent": "y",
+}
+
+
+class Visitor:
+    """A reader who books through the real pages, as a browser without JavaScript would."""
+
+    def __init__(self, client, timezone="Europe/London"):
+        self.client = client
+        self.timezone = timezone
+
+    def free_slots(self, article=ARTICLE_SLUG) -> list[str]:
+        import re
+        from urllib.parse import unquote
+
+        html = self.client.get(
+            "/book", query_string={"article": article, "timezone": self.timezone}
+        ).get_data(as_text=True)
+        return [unquote(s) for s in re.findall(r"slot=([0-9T%A-Z:\-]+Z)", html)]
+
+    def form_for(self, slot: str, article=ARTICLE_SLUG) -> dict:
+        import re
+
+        html = self.client.get(
+            "/book", query_string={"article": article, "timezone": self.timezone, "slot": slot}
+        ).get_data(as_text=True)
+        hidden = {}
+        for name in ("slot", "timezone", "rendered", "submission_key", "csrf_token"):
+            tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+            if tag:
+                hidden[name] = re.search(r'value="([^"]*)"', tag.group(0)).group(1)
+        return hidden
+
+    def book(self, slot: str | None = None, article=ARTICLE_SLUG, **answers):
+        """Fill the form for a free time, then post it with `slot` (any text) if given."""
+        data = {**self.form_for(self.free_slots(article)[0], article), **VALID_ANSWERS, **answers}
+        if slot is not None:
+            data["slot"] = slot
+        data = {key: value for key, value in data.items() if value is not None}
+        return self.client.post("/book", query_string={"article": article}, data=data)
+
+
+@pytest.fixture
+def open_hours(app):
+    """Calls every day 08:00–20:00 London, 30 min, no buffer, 24 h notice: always some slots."""
+    from domain.availability import AvailabilityValues, save_values
+
+    values = AvailabilityValues(
+        timezone="Europe/London",
+        weekly_hours={str(day): [["08:00", "20:00"]] for day in range(7)},
+        call_minutes=30, buffer_minutes=0, min_notice_minutes=24 * 60, horizon_days=14,
+        daily_limit=None, dates_off=[],
+    )
+    with app.app_context():
+        save_values(db.session, values)
+        db.session.commit()
+    return values
+
+
+@pytest.fixture
+def visitor(client, open_hours):
+    return Visitor(client)

@@ -1,0 +1,77 @@
+"""`flask availability show|set`: the owner's booking rules from the command line."""
+
+import click
+from flask.cli import AppGroup
+
+from domain.availability import (
+    WEEKDAY_KEYS,
+    WEEKDAYS,
+    AvailabilityError,
+    load_values,
+    parse_ranges,
+    save_values,
+)
+from extensions import db
+
+availability_cli = AppGroup("availability", help="The owner's availability for calls.")
+
+
+@availability_cli.command("show")
+def show():
+    """Print the rules in force (the defaults until something is set)."""
+    values = load_values(db.session)
+    click.echo(f"Time zone:       {values.timezone}")
+    for index, name in enumerate(WEEKDAYS):
+        ranges = values.weekly_hours.get(str(index), [])
+        hours = ", ".join(f"{start}-{end}" for start, end in ranges) or "no calls"
+        click.echo(f"{name:<16} {hours}")
+    click.echo(f"Call length:     {values.call_minutes} min")
+    click.echo(f"Buffer:          {values.buffer_minutes} min")
+    click.echo(f"Minimum notice:  {values.min_notice_minutes} min")
+    click.echo(f"Horizon:         {values.horizon_days} days")
+    click.echo(f"Daily limit:     {values.daily_limit or 'none'}")
+    click.echo(f"Dates off:       {', '.join(values.dates_off) or 'none'}")
+
+
+@availability_cli.command("set")
+@click.option("--timezone", help="IANA zone, e.g. Europe/London.")
+@click.option(
+    "--hours", "hours", multiple=True, metavar="DAY=RANGES",
+    help="e.g. mon=09:00-12:00,13:00-17:00 (repeat per day; 'sat=' clears a day).",
+)
+@click.option("--call-minutes", type=int)
+@click.option("--buffer-minutes", type=int)
+@click.option("--notice-hours", type=float, help="Minimum notice before a call.")
+@click.option("--horizon-days", type=int)
+@click.option("--daily-limit", type=int, help="0 for no limit.")
+@click.option("--day-off", "days_off", multiple=True, metavar="YYYY-MM-DD")
+@click.option("--clear-days-off", is_flag=True)
+def set_rules(timezone, hours, call_minutes, buffer_minutes, notice_hours, horizon_days,
+              daily_limit, days_off, clear_days_off):
+    """Change some rules; the rest stay as they are. Existing bookings are never touched."""
+    values = load_values(db.session)
+    if timezone:
+        values.timezone = timezone
+    for entry in hours:
+        day, _, ranges = entry.partition("=")
+        if day.lower()[:3] not in WEEKDAY_KEYS:
+            raise click.BadParameter(f"{day!r} is not a weekday (mon..sun)", param_hint="--hours")
+        try:
+            values.weekly_hours[str(WEEKDAY_KEYS.index(day.lower()[:3]))] = parse_ranges(ranges)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--hours") from error
+    for name, value in (("call_minutes", call_minutes), ("buffer_minutes", buffer_minutes),
+                        ("horizon_days", horizon_days)):
+        if value is not None:
+            setattr(values, name, value)
+    if notice_hours is not None:
+        values.min_notice_minutes = round(notice_hours * 60)
+    if daily_limit is not None:
+        values.daily_limit = daily_limit or None
+    values.dates_off = ([] if clear_days_off else values.dates_off) + list(days_off)
+    try:
+        save_values(db.session, values)
+    except AvailabilityError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo("Availability saved.")

@@ -1,0 +1,131 @@
+"""Helpers of the booking pages: the visitor's zone, the slot picker, signals, call links."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import current_app, request
+
+from domain.booking import Signal
+from domain.content import Article, Library
+from domain.slots import slots_by_local_day
+
+POPULAR_ZONES = (
+    "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam",
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+    "America/Toronto", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
+    "Australia/Sydney", "UTC",
+)
+
+SLOT_MESSAGES = {
+    "past": "That time has already passed. Please pick another.",
+    "notice": "That time is too soon to prepare for. Please pick a later one.",
+    "beyond_horizon": "That time is too far ahead. Please pick an earlier one.",
+    "day_off": "No calls are held on that day. Please pick another.",
+    "outside_hours": "That time is not one of the available times. Please pick another.",
+    "daily_limit": "That day is fully booked. Please pick another day.",
+    "taken": "That time was just taken, please pick another.",
+}
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+def valid_timezone(name: str | None) -> str | None:
+    return name if name and name in timezone_names() else None
+
+
+def zone_label(moment: datetime, timezone: str) -> str:
+    """'Europe/London (GMT)': the IANA name a visitor recognises, and the abbreviation."""
+    abbreviation = moment.astimezone(ZoneInfo(timezone)).tzname() or ""
+    if not abbreviation or abbreviation[0] in "+-":
+        offset = moment.astimezone(ZoneInfo(timezone)).strftime("%z")
+        abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{timezone} ({abbreviation})"
+
+
+def local(moment: datetime, timezone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def parse_slot(value: str | None) -> datetime | None:
+    """An aware instant from the `slot` field (ISO 8601); None when it is not one."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def slot_value(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class DayChoice:
+    day: date
+    slots: tuple[datetime, ...]
+
+
+def day_choices(slots: list[datetime], timezone: str) -> list[DayChoice]:
+    return [DayChoice(day, tuple(times)) for day, times in slots_by_local_day(slots, timezone).items()]
+
+
+def pick_day(days: list[DayChoice], wanted: str | None) -> DayChoice | None:
+    for choice in days:
+        if wanted and choice.day.isoformat() == wanted:
+            return choice
+    return days[0] if days else None
+
+
+def signal_source(library: Library, slug: str | None) -> Article | None:
+    """The article whose "hire when" lists give the form's choices: the source, or the newest."""
+    article = library.article(slug) if slug else None
+    if article is not None and article.hire_signals:
+        return article
+    return next((a for a in library.articles if a.hire_signals), None)
+
+
+def signals_of(article: Article | None) -> list[Signal]:
+    if article is None:
+        return []
+    return [
+        Signal(key=f"{engagement}-{index:02d}", label=label, engagement=engagement)
+        for engagement, labels in article.hire_signals.items()
+        for index, label in enumerate(labels, start=1)
+    ]
+
+
+def signal_groups(article: Article | None) -> list[tuple[str, list[Signal]]]:
+    """(heading, signals) per "hire when" list, for grouping the checkboxes."""
+    signals = signals_of(article)
+    if article is None:
+        return []
+    return [
+        (article.hire_headings.get(engagement, engagement),
+         [s for s in signals if s.engagement == engagement])
+        for engagement in article.hire_signals
+    ]
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def site_url() -> str:
+    return current_app.config["SITE_URL"]
+
+
+def register_template_helpers(bp) -> None:
+    @bp.app_template_filter("in_zone")
+    def in_zone(moment: datetime, timezone: str, fmt: str = "%A %-d %B %Y, %H:%M") -> str:
+        return local(moment, timezone).strftime(fmt)
+
+    bp.add_app_template_global(lambda: POPULAR_ZONES, "popular_zones")
+    bp.add_app_template_global(timezone_names, "all_zones")
+    bp.add_app_template_global(zone_label, "zone_label_for")

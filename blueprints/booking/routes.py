@@ -1,0 +1,196 @@
+"""`/book`: step one picks a time in the visitor's zone, step two gives the details."""
+
+from wtforms.fields.choices import SelectChoice
+from flask import current_app, redirect, render_template, request, session, url_for
+
+from blueprints.booking import bp
+from blueprints.booking.forms import CONSENT_VERSION, BookingForm
+from blueprints.booking.helpers import (
+    day_choices,
+    parse_slot,
+    pick_day,
+    signal_groups,
+    signal_source,
+    signals_of,
+    slot_value,
+    SLOT_MESSAGES,
+    valid_timezone,
+    zone_label,
+)
+from blueprints.booking.mail import deliver_soon, plan_emails
+from domain.attribution import attribution_record
+from domain.availability import load_rules
+from domain.booking import (
+    BookingRequest,
+    SlotUnavailable,
+    book_call,
+    booking_for_submission,
+    busy_bookings,
+)
+from domain.slots import available_slots, slot_problem
+from domain.tokens import manage_token, render_stamp, seconds_since_render, utc_now
+from extensions import db, limiter
+
+PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")
+
+
+def library():
+    return current_app.extensions["library"]
+
+
+def source_slug() -> str | None:
+    slug = request.args.get("article")
+    return slug if slug and library().article(slug) else None
+
+
+def open_slots(rules, now):
+    return available_slots(rules, busy_bookings(db.session, rules, now), now)
+
+
+@bp.get("/book")
+def book():
+    now = utc_now()
+    rules = load_rules(db.session)
+    slug = source_slug()
+    count_cta_click(slug)
+    timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
+    slot = parse_slot(request.args.get("slot"))
+    if slot is None:
+        return render_picker(rules, now, slug, timezone)
+    form = BookingForm(formdata=None, data=prefill(slot, timezone))
+    form.rendered.data = render_stamp(current_app.secret_key, now)
+    form.ensure_submission_key()
+    return render_details(form, rules, now, slug, timezone, slot)
+
+
+def render_picker(rules, now, slug, timezone):
+    days = day_choices(open_slots(rules, now), timezone)
+    chosen = pick_day(days, request.args.get("day"))
+    passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
+    return render_template(
+        "booking/pick_time.html",
+        days=days, chosen=chosen, timezone=timezone, article=library().article(slug) if slug else None,
+        slug=slug, zone_label=zone_label(now, timezone), owner_zone=zone_label(now, rules.timezone),
+        call_minutes=rules.call_minutes, passthrough=passthrough,
+        situation=request.args.getlist("situation"), slot_value=slot_value,
+    )
+
+
+def prefill(slot, timezone) -> dict:
+    values = {name: request.args.get(name, "")[:2000] for name in PREFILL_FIELDS}
+    return {**values, "situation": request.args.getlist("situation"),
+            "slot": slot_value(slot), "timezone": timezone}
+
+
+def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), status=200):
+    article = signal_source(library(), slug)
+    form.situation.choices = [SelectChoice(s.key, s.label) for s in signals_of(article)]
+    return render_template(
+        "booking/details.html",
+        form=form, slot=slot, timezone=timezone, zone_label=zone_label(slot or now, timezone),
+        owner_zone=zone_label(slot or now, rules.timezone), owner_timezone=rules.timezone,
+        call_minutes=rules.call_minutes, slug=slug, groups=signal_groups(article),
+        alternatives=alternatives, slot_value=slot_value,
+    ), status
+
+
+@bp.post("/book")
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
+def submit():
+    now = utc_now()
+    slug = source_slug()
+    form = BookingForm(check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
+    article = signal_source(library(), slug)
+    signals = {s.key: s for s in signals_of(article)}
+    form.situation.choices = [SelectChoice(key, s.label) for key, s in signals.items()]
+    if form.website.data:
+        # A honeypot only a bot fills in: look like success, write nothing.
+        current_app.logger.info("booking dropped: honeypot filled")
+        return render_template("booking/received.html")
+    repeat = booking_for_submission(db.session, form.ensure_submission_key())
+    if repeat is not None:
+        # A reload, double click or retry of a booking already made: show it, book nothing.
+        return redirect_to_confirmation(repeat)
+    rules = load_rules(db.session)
+    timezone = valid_timezone(form.timezone.data) or rules.timezone
+    form.timezone.data = timezone
+    slot = parse_slot(form.slot.data)
+    if too_fast(form, now):
+        form.form_errors.append(
+            "That was quicker than we expected from a person. Please check your answers "
+            "and send the form again."
+        )
+        form.rendered.data = render_stamp(current_app.secret_key, now)
+        return render_details(form, rules, now, slug, timezone, slot, status=400)
+    valid = form.validate()
+    problem = slot_error(slot, rules, now)
+    if problem:
+        form.slot.errors = [*form.slot.errors, problem]
+    if not valid or problem:
+        return render_details(
+            form, rules, now, slug, timezone, slot,
+            alternatives=alternatives_after(slot, rules, now) if problem else (), status=400,
+        )
+    booking_request = BookingRequest(
+        name=form.name.data.strip(), email=form.email.data.strip(),
+        company=form.company.data.strip(), role=form.role.data.strip(),
+        company_size=form.company_size.data,
+        signals=tuple(signals[key] for key in form.situation.data if key in signals),
+        message=(form.message.data or "").strip(), consent_version=CONSENT_VERSION,
+        start=slot, visitor_timezone=timezone, submission_key=form.submission_key.data,
+        source_article=slug, attribution=attribution_record(session.get("visit"), slug),
+    )
+    try:
+        booked = book_call(db.session, booking_request, now=now, plan_emails=plan_emails)
+    except SlotUnavailable as error:
+        form.slot.errors = [*form.slot.errors, SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])]
+        return render_details(
+            form, rules, now, slug, timezone, slot,
+            alternatives=alternatives_after(slot, rules, now), status=409,
+        )
+    if booked.created:
+        deliver_soon(booked.booking.id)
+    return redirect_to_confirmation(booked.booking)
+
+
+def redirect_to_confirmation(booking):
+    lead = booking.lead
+    token = manage_token(current_app.secret_key, lead.id, lead.manage_nonce)
+    return redirect(url_for("booking.confirmed", token=token, call=booking.id), code=303)
+
+
+def too_fast(form, now) -> bool:
+    elapsed = seconds_since_render(current_app.secret_key, form.rendered.data, now)
+    return elapsed is None or elapsed < current_app.config["BOOKING_MIN_SECONDS"]
+
+
+def slot_error(slot, rules, now) -> str | None:
+    if slot is None:
+        return "Please choose a time for the call."
+    code = slot_problem(rules, busy_bookings(db.session, rules, now), now, slot)
+    return SLOT_MESSAGES[code] if code else None
+
+
+def alternatives_after(slot, rules, now, count: int = 12):
+    """Free times from the chosen one on, so the visitor can pick again without retyping."""
+    free = open_slots(rules, now)
+    later = [moment for moment in free if slot is None or moment >= slot]
+    return (later or free)[:count]
+
+
+def count_cta_click(slug: str | None) -> None:
+    """One call-to-action click per article per visit, however often the page reloads."""
+    if not slug:
+        return
+    visit = dict(session.get("visit") or {})
+    clicked = visit.get("cta", [])
+    if slug in clicked:
+        return
+    session["visit"] = {**visit, "cta": [*clicked, slug][-20:]}
+    current_app.extensions["counters"].add(slug, "cta_clicks")
+
+
+@bp.errorhandler(429)
+def too_many_requests(error):
+    return render_template("booking/too_many.html"), 429
+

@@ -1,0 +1,258 @@
+"""Booking, rescheduling and cancelling a call: each one transaction, all or nothing.
+
+No two active calls overlap. The slot check runs inside a write transaction that holds
+the lock on SQLite (BEGIN IMMEDIATE), and PostgreSQL's exclusion constraint refuses an
+overlap that slipped past a concurrent check; either way the loser gets SlotUnavailable.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain.availability import load_rules
+from domain.counters import upsert_counts
+from domain.database import serialised_write
+from domain.outbox import cancel_pending, enqueue
+from domain.scoring import fit_for
+from domain.slots import AvailabilityRules, Busy, slot_problem
+from domain.tokens import new_nonce
+from models import Booking, Lead
+
+REMINDER_KIND = "visitor_reminder"
+
+
+@dataclass(frozen=True)
+class Signal:
+    key: str
+    label: str
+    engagement: str  # "architect" or "engineer"
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    name: str
+    email: str
+    company: str
+    role: str
+    company_size: str
+    signals: tuple[Signal, ...]
+    message: str
+    consent_version: str
+    start: datetime
+    visitor_timezone: str
+    submission_key: str
+    source_article: str | None = None
+    attribution: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannedEmail:
+    draft: object  # domain.emails.EmailDraft
+    kind: str
+    send_after: datetime | None = None
+
+
+# (lead, booking, event, previous start) -> the emails that event sends
+EmailPlanner = Callable[[Lead, Booking, str, datetime | None], Sequence[PlannedEmail]]
+
+
+class SlotUnavailable(Exception):
+    """The chosen time cannot be booked; `code` is a domain.slots.slot_problem code."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class BookingClosed(Exception):
+    """The call was cancelled or has already started, so it cannot be changed."""
+
+
+@dataclass(frozen=True)
+class Booked:
+    lead: Lead
+    booking: Booking
+    created: bool  # False when this was a repeat of a submission already booked
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def busy_bookings(
+    session: Session, rules: AvailabilityRules, now: datetime, excluding: int | None = None
+) -> list[Busy]:
+    horizon_end = now + rules.min_notice + timedelta(days=rules.horizon_days + 2)
+    query = select(Booking).where(
+        Booking.status == "active",
+        Booking.blocked_until > now - timedelta(days=1),
+        Booking.starts_at < horizon_end,
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    # The slot check adds today's buffer to `end`; the stored span may carry an older one.
+    return [
+        Busy(b.starts_at, max(b.ends_at, b.blocked_until - buffer)) for b in session.scalars(query)
+    ]
+
+
+def booking_for_submission(session: Session, submission_key: str) -> Booking | None:
+    return session.scalar(select(Booking).where(Booking.submission_key == submission_key))
+
+
+def book_call(
+    session: Session, request: BookingRequest, *, now: datetime, plan_emails: EmailPlanner
+) -> Booked:
+    for attempt in range(2):
+        try:
+            return _book_once(session, request, now, plan_emails)
+        except IntegrityError as error:
+            repeat = booking_for_submission(session, request.submission_key)
+            if repeat is not None:
+                return Booked(repeat.lead, repeat, created=False)
+            # Another booking created this email's lead a moment ago: go again, it exists now.
+            if "email_normalised" in str(error.orig) and attempt == 0:
+                continue
+            raise SlotUnavailable("taken") from error
+    raise AssertionError("unreachable")
+
+
+def _book_once(session, request: BookingRequest, now, plan_emails) -> Booked:
+    with serialised_write(session):
+        repeat = booking_for_submission(session, request.submission_key)
+        if repeat is not None:
+            return Booked(repeat.lead, repeat, created=False)
+        rules = load_rules(session)
+        problem = slot_problem(rules, busy_bookings(session, rules, now), now, request.start)
+        if problem:
+            raise SlotUnavailable(problem)
+        fit = fit_for(
+            company_size=request.company_size,
+            role=request.role,
+            email=request.email,
+            message=request.message,
+            chosen_engagements=[signal.engagement for signal in request.signals],
+        )
+        lead = upsert_lead(session, request, fit.score, fit.engagement, now)
+        booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
+        session.add(booking)
+        session.flush()
+        if request.source_article:
+            upsert_counts(
+                session.connection(), {(request.source_article, now.date(), "bookings"): 1}
+            )
+        queue_emails(session, plan_emails(lead, booking, "booked", None), lead, booking, now)
+    return Booked(lead, booking, created=True)
+
+
+def upsert_lead(session, request: BookingRequest, score: int, engagement: str, now) -> Lead:
+    key = normalise_email(request.email)
+    lead = session.scalar(select(Lead).where(Lead.email_normalised == key))
+    attribution = request.attribution
+    if lead is None:
+        lead = Lead(
+            email_normalised=key,
+            manage_nonce=new_nonce(),
+            source_article=request.source_article,
+            first_touch=attribution.get("first_touch", {}),
+            articles_read=[],
+            created_at=now,
+        )
+        session.add(lead)
+    lead.email = request.email.strip()
+    lead.name, lead.company, lead.role = request.name, request.company, request.role
+    lead.company_size = request.company_size
+    lead.fit_score, lead.suggested_engagement = score, engagement
+    lead.last_touch = attribution.get("last_touch", {})
+    read = list(lead.articles_read or [])
+    lead.articles_read = read + [a for a in attribution.get("articles_read", []) if a not in read]
+    lead.consent_version, lead.consent_given_at = request.consent_version, now
+    lead.updated_at = now
+    return lead
+
+
+def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now) -> Booking:
+    ends_at = request.start + timedelta(minutes=rules.call_minutes)
+    return Booking(
+        lead=lead,
+        starts_at=request.start,
+        ends_at=ends_at,
+        blocked_until=ends_at + timedelta(minutes=rules.buffer_minutes),
+        status="active",
+        visitor_timezone=request.visitor_timezone,
+        owner_timezone=rules.timezone,
+        situation=[signal.label for signal in request.signals],
+        message=request.message,
+        source_article=request.source_article,
+        attribution=request.attribution,
+        fit_score=score,
+        suggested_engagement=engagement,
+        submission_key=request.submission_key,
+        sequence=0,
+        created_at=now,
+    )
+
+
+def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -> None:
+    for email in planned:
+        enqueue(
+            session, email.draft, kind=email.kind, lead_id=lead.id, booking_id=booking.id,
+            send_after=email.send_after, now=now,
+        )
+
+
+def changeable_booking(session: Session, lead_id: int, booking_id: int, now) -> Booking:
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.lead_id != lead_id:
+        raise LookupError(booking_id)
+    if booking.status != "active" or booking.starts_at <= now:
+        raise BookingClosed(booking.status)
+    return booking
+
+
+def reschedule_call(
+    session: Session, *, lead_id: int, booking_id: int, new_start: datetime, visitor_timezone: str,
+    now: datetime, plan_emails: EmailPlanner,
+) -> Booking:
+    """Move an active call; the old time is freed and the new one taken, or nothing changes."""
+    try:
+        with serialised_write(session):
+            booking = changeable_booking(session, lead_id, booking_id, now)
+            rules = load_rules(session)
+            busy = busy_bookings(session, rules, now, excluding=booking.id)
+            problem = slot_problem(rules, busy, now, new_start)
+            if problem:
+                raise SlotUnavailable(problem)
+            previous_start = booking.starts_at
+            booking.starts_at = new_start
+            booking.ends_at = new_start + timedelta(minutes=rules.call_minutes)
+            booking.blocked_until = booking.ends_at + timedelta(minutes=rules.buffer_minutes)
+            booking.owner_timezone = rules.timezone
+            booking.visitor_timezone = visitor_timezone
+            booking.sequence += 1
+            session.flush()
+            cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+            planned = plan_emails(booking.lead, booking, "rescheduled", previous_start)
+            queue_emails(session, planned, booking.lead, booking, now)
+    except IntegrityError as error:
+        raise SlotUnavailable("taken") from error
+    return booking
+
+
+def cancel_call(
+    session: Session, *, lead_id: int, booking_id: int, now: datetime, plan_emails: EmailPlanner
+) -> Booking:
+    with serialised_write(session):
+        booking = changeable_booking(session, lead_id, booking_id, now)
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        booking.sequence += 1
+        cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+        queue_emails(session, plan_emails(booking.lead, booking, "cancelled", None),
+                     booking.lead, booking, now)
+    return booking

@@ -1,0 +1,125 @@
+"""Calendar files and links for a strategy call: the .ics invite, Google and Outlook links.
+
+Pure functions over aware datetimes. Every time leaves here in UTC, so a calendar in
+any zone shows the call at the right instant without knowing where it was booked.
+"""
+
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode
+
+from icalendar import Calendar, Event, vCalAddress
+
+PRODUCT_ID = "-//Intelligence Library//Strategy calls//EN"
+ICS_METHODS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}  # METHOD -> event STATUS
+GOOGLE_CALENDAR_URL = "https://calendar.google.com/calendar/render"
+OUTLOOK_CALENDAR_URL = "https://outlook.live.com/calendar/0/deeplink/compose"
+
+
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is refused, since its zone is a guess."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("calendar times must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _calendar_address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = name
+    return address
+
+
+def _attendee(email: str, name: str) -> vCalAddress:
+    address = _calendar_address(email, name)
+    address.params["ROLE"] = "REQ-PARTICIPANT"
+    address.params["RSVP"] = "TRUE"
+    return address
+
+
+def booking_ics(
+    *,
+    uid: str,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    description: str,
+    location_url: str,
+    organizer_name: str,
+    organizer_email: str,
+    attendee_name: str,
+    attendee_email: str,
+    sequence: int = 0,
+    method: str = "REQUEST",
+    now: datetime,
+) -> str:
+    """An iCalendar (RFC 5545) invite, or its cancellation, as text with CRLF line endings.
+
+    Calendars match an update to the event they hold by UID and keep the one with the
+    highest SEQUENCE, so a reschedule or cancellation must reuse the UID and raise it.
+    """
+    if method not in ICS_METHODS:
+        raise ValueError(f"method must be one of {sorted(ICS_METHODS)}, not {method!r}")
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise ValueError("a call must end after it starts")
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", uid)
+    # iCalendar has no fractions of a second; keep DTSTAMP a whole second.
+    event.add("dtstamp", as_utc(now).replace(microsecond=0))
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("url", location_url)
+    event.add("organizer", _calendar_address(organizer_email, organizer_name))
+    event.add("attendee", _attendee(attendee_email, attendee_name))
+    event.add("sequence", sequence)
+    event.add("status", ICS_METHODS[method])
+    calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
+
+
+def _compact_utc(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _iso_utc(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _url(base: str, query: dict[str, str]) -> str:
+    # %20 rather than "+" for spaces: Outlook shows a "+" literally in the event body.
+    # "/" and ":" are legal in a query and keep the times readable.
+    return base + "?" + urlencode(query, quote_via=quote, safe="/:")
+
+
+def google_calendar_url(*, title: str, start: datetime, end: datetime, details: str) -> str:
+    """Google Calendar's "add event" page, filled in; times in UTC (the trailing Z)."""
+    return _url(
+        GOOGLE_CALENDAR_URL,
+        {
+            "action": "TEMPLATE",
+            "text": title,
+            "dates": f"{_compact_utc(start)}/{_compact_utc(end)}",
+            "details": details,
+        },
+    )
+
+
+def outlook_calendar_url(*, title: str, start: datetime, end: datetime, details: str) -> str:
+    """Outlook.com's "new event" page, filled in; times as ISO 8601 in UTC."""
+    return _url(
+        OUTLOOK_CALENDAR_URL,
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": title,
+            "startdt": _iso_utc(start),
+            "enddt": _iso_utc(end),
+            "body": details,
+        },
+    )

@@ -1,0 +1,55 @@
+"""Database behaviour the domain relies on, for SQLite and PostgreSQL alike.
+
+SQLite: the driver's own transaction handling is switched off so that we issue BEGIN
+ourselves; a write that must check-then-insert begins with BEGIN IMMEDIATE, which takes
+the database's write lock before the check, so two processes cannot both pass it.
+Foreign keys (for ON DELETE CASCADE) and WAL (readers never wait for the writer) are on.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, scoped_session
+
+IMMEDIATE_OPTION = "begin_immediate"
+
+
+def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=20000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        immediate = connection.get_execution_options().get(IMMEDIATE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def serialised_write(session: Session) -> Iterator[Session]:
+    """One transaction that holds the write lock from its first statement; commits or rolls back.
+
+    PostgreSQL needs no lock here: its constraints refuse a conflicting write at commit
+    time, and the caller turns that refusal into a message.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.rollback()
+    session.connection(execution_options={IMMEDIATE_OPTION: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

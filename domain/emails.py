@@ -1,0 +1,287 @@
+"""The emails a strategy call sends, as plain-text drafts: what they say, not how they travel.
+
+Each draft shows the call in its recipient's own zone, with the zone named: visitors read
+their time, the owner reads theirs. The outbox stores drafts and domain.mailer sends them.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
+TOUCH_FIELDS = (
+    ("utm_source", "source"),
+    ("utm_medium", "medium"),
+    ("utm_campaign", "campaign"),
+    ("utm_term", "term"),
+    ("utm_content", "content"),
+    ("referrer", "referrer"),
+    ("landing", "landed on"),
+)
+INVITE_FILENAME = "strategy-call.ics"
+
+
+@dataclass(frozen=True)
+class CallDetails:
+    """Everything an email about one call may mention; start and end are aware UTC."""
+
+    visitor_name: str
+    visitor_email: str
+    company: str
+    role: str
+    company_size: str
+    situation: tuple[str, ...]  # the human labels the visitor ticked
+    message: str
+    fit_score: int
+    suggested_engagement: str  # "architect" or "engineer"
+    start: datetime
+    end: datetime
+    visitor_timezone: str
+    owner_timezone: str
+    manage_url: str
+    owner_name: str
+    owner_email: str
+    site_name: str
+    source_article_title: str | None
+    attribution: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """One email to one recipient; attachments are {"filename", "content_type", "content"}."""
+
+    to: str
+    subject: str
+    body_text: str
+    attachments: tuple[dict[str, str], ...] = ()
+
+
+def _local(moment: datetime, timezone: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("email times must be timezone-aware")
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def _zone_label(timezone: str, local: datetime) -> str:
+    abbreviation = local.tzname() or ""
+    if abbreviation[:1] in "+-":  # zones with no letters, e.g. Asia/Dubai's "+04"
+        offset = local.strftime("%z")
+        abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
+    return timezone if abbreviation == timezone else f"{timezone}, {abbreviation}"
+
+
+def _long_day(local: datetime) -> str:
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def format_call_time(start: datetime, end: datetime, timezone: str) -> str:
+    """"Thursday 26 November 2026, 14:00–14:30 (Europe/London, GMT)" in `timezone`."""
+    local_start, local_end = _local(start, timezone), _local(end, timezone)
+    if local_end.date() == local_start.date():
+        span = f"{_long_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M}"
+    else:
+        span = f"{_long_day(local_start)}, {local_start:%H:%M} – {_long_day(local_end)}, "
+        span += f"{local_end:%H:%M}"
+    return f"{span} ({_zone_label(timezone, local_start)})"
+
+
+def short_call_time(start: datetime, timezone: str) -> str:
+    """For subject lines: "Thursday 26 November at 14:00 (Europe/London)"."""
+    local = _local(start, timezone)
+    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({timezone})"
+
+
+def _invite(ics_text: str, method: str) -> dict[str, str]:
+    return {
+        "filename": INVITE_FILENAME,
+        "content_type": f"text/calendar; method={method}",
+        "content": ics_text,
+    }
+
+
+def _signature(details: CallDetails) -> str:
+    return f"Best regards,\n{details.owner_name}\n{details.site_name}\n"
+
+
+def _manage_paragraph(details: CallDetails) -> str:
+    return (
+        "To reschedule or cancel, use your private booking page. Please keep the link to "
+        f"yourself, as anyone who has it can change the booking:\n{details.manage_url}"
+    )
+
+
+def _visitor_draft(details: CallDetails, subject: str, paragraphs: Iterable[str], **kw):
+    body = "\n\n".join([f"Hello {details.visitor_name},", *paragraphs, _signature(details)])
+    return EmailDraft(to=details.visitor_email, subject=subject, body_text=body, **kw)
+
+
+def visitor_confirmation(details: CallDetails, ics_text: str) -> EmailDraft:
+    when = format_call_time(details.start, details.end, details.visitor_timezone)
+    minutes = int((details.end - details.start) / timedelta(minutes=1))
+    return _visitor_draft(
+        details,
+        f"Your strategy call is booked: {short_call_time(details.start, details.visitor_timezone)}",
+        [
+            "Thank you for booking a strategy conversation. Your call is confirmed for:",
+            f"    {when}",
+            "The calendar invitation is attached; open it to add the call to your calendar.",
+            "I will read your answers before we speak, so that we can spend our "
+            f"{minutes} minutes on your situation rather than on introductions.",
+            _manage_paragraph(details),
+            "I look forward to speaking with you.",
+        ],
+        attachments=(_invite(ics_text, "REQUEST"),),
+    )
+
+
+def visitor_reminder(details: CallDetails) -> EmailDraft:
+    when = format_call_time(details.start, details.end, details.visitor_timezone)
+    return _visitor_draft(
+        details,
+        f"Reminder: our strategy call on {short_call_time(details.start, details.visitor_timezone)}",
+        [
+            "A quick reminder of our strategy conversation:",
+            f"    {when}",
+            "If something has come up, you can still move or cancel the call from your "
+            f"private booking page:\n{details.manage_url}",
+            "Speak soon.",
+        ],
+    )
+
+
+def visitor_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
+    when = format_call_time(details.start, details.end, details.visitor_timezone)
+    return _visitor_draft(
+        details,
+        f"Cancelled: our strategy call on {short_call_time(details.start, details.visitor_timezone)}",
+        [
+            "This is to confirm that our strategy call is cancelled:",
+            f"    {when}",
+            "The attached update removes it from your calendar.",
+            "If you would like to find another time, simply reply to this email or "
+            f"visit your booking page:\n{details.manage_url}",
+        ],
+        attachments=(_invite(ics_text, "CANCEL"),),
+    )
+
+
+def visitor_reschedule(
+    details: CallDetails, previous_start: datetime, ics_text: str
+) -> EmailDraft:
+    zone = details.visitor_timezone
+    previous_end = previous_start + (details.end - details.start)
+    return _visitor_draft(
+        details,
+        f"Your strategy call has moved to {short_call_time(details.start, zone)}",
+        [
+            "Our strategy call has a new time:",
+            f"    Now: {format_call_time(details.start, details.end, zone)}\n"
+            f"    Was: {format_call_time(previous_start, previous_end, zone)}",
+            "The attached invitation updates the call in your calendar.",
+            _manage_paragraph(details),
+        ],
+        attachments=(_invite(ics_text, "REQUEST"),),
+    )
+
+
+def _describe_touch(touch: Mapping[str, Any] | None) -> str:
+    if not touch:
+        return "not recorded"
+    parts = [f"{label} {touch[key]}" for key, label in TOUCH_FIELDS if touch.get(key)]
+    return ", ".join(parts) or "direct (no campaign tags, no referrer)"
+
+
+def _origin_lines(details: CallDetails) -> list[str]:
+    attribution = details.attribution or {}
+    article = details.source_article_title or "none (booked without an article)"
+    articles_read = attribution.get("articles_read") or []
+    return [
+        f"  Article: {article}",
+        f"  First visit: {_describe_touch(attribution.get('first_touch'))}",
+        f"  Latest visit: {_describe_touch(attribution.get('last_touch'))}",
+        f"  Articles read: {', '.join(articles_read) if articles_read else 'none recorded'}",
+    ]
+
+
+def _answer_lines(details: CallDetails) -> list[str]:
+    situation = [f"    - {label}" for label in details.situation] or ["    (none chosen)"]
+    message = details.message.strip() or "(no message)"
+    return [
+        f"  Name: {details.visitor_name}",
+        f"  Work email: {details.visitor_email}",
+        f"  Company: {details.company}",
+        f"  Role: {details.role}",
+        f"  Company size: {details.company_size}",
+        "  What prompts the call:",
+        *situation,
+        "  Message:",
+        *(f"    {line}" for line in message.splitlines()),
+    ]
+
+
+def _lead_summary(details: CallDetails) -> str:
+    engagement = ENGAGEMENTS.get(details.suggested_engagement, details.suggested_engagement)
+    return "\n".join(
+        [
+            f"Fit score: {details.fit_score}/100",
+            f"Suggested engagement: {engagement}",
+            "",
+            "Their answers",
+            *_answer_lines(details),
+            "",
+            "Where they came from",
+            *_origin_lines(details),
+        ]
+    )
+
+
+def _owner_draft(details: CallDetails, subject: str, paragraphs: Iterable[str]) -> EmailDraft:
+    body = "\n\n".join([*paragraphs, _lead_summary(details)]) + "\n"
+    return EmailDraft(to=details.owner_email, subject=subject, body_text=body)
+
+
+def _owner_when(details: CallDetails, previous_start: datetime | None = None) -> str:
+    zone = details.owner_timezone
+    lines = [f"When: {format_call_time(details.start, details.end, zone)}"]
+    if previous_start is not None:
+        previous_end = previous_start + (details.end - details.start)
+        lines.append(f"Was: {format_call_time(previous_start, previous_end, zone)}")
+    # The visitor's own time is context for the owner: 08:00 there is an early start.
+    visitor_when = format_call_time(details.start, details.end, details.visitor_timezone)
+    return "\n".join([*lines, f"Their local time: {visitor_when}"])
+
+
+def _who(details: CallDetails) -> str:
+    return f"{details.visitor_name} ({details.company})"
+
+
+def owner_notification(details: CallDetails) -> EmailDraft:
+    when = short_call_time(details.start, details.owner_timezone)
+    return _owner_draft(
+        details,
+        f"New strategy call: {_who(details)}, {when}, fit {details.fit_score}",
+        [f"{_who(details)} booked a strategy call.", _owner_when(details)],
+    )
+
+
+def owner_cancellation(details: CallDetails) -> EmailDraft:
+    when = short_call_time(details.start, details.owner_timezone)
+    return _owner_draft(
+        details,
+        f"Cancelled: strategy call with {_who(details)}, {when}",
+        [
+            f"The strategy call with {_who(details)} is cancelled; the time is free again.",
+            _owner_when(details),
+        ],
+    )
+
+
+def owner_reschedule(details: CallDetails, previous_start: datetime) -> EmailDraft:
+    when = short_call_time(details.start, details.owner_timezone)
+    return _owner_draft(
+        details,
+        f"Moved: strategy call with {_who(details)}, now {when}",
+        [f"The strategy call with {_who(details)} has moved.", _owner_when(details, previous_start)],
+    )

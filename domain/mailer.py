@@ -1,0 +1,191 @@
+"""Turning a draft into a MIME message and handing it to SMTP (or to the log in development).
+
+`send` sorts failures into two kinds, because the outbox treats them differently:
+`TransientMailError` (try again later; nothing is lost) and `PermanentMailError` (this
+message can never be delivered; retrying would only repeat the refusal).
+"""
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """A message could not be handed over to the mail server."""
+
+
+class TransientMailError(MailError):
+    """The server was unreachable, busy or said 4xx: the same message may go through later."""
+
+
+class PermanentMailError(MailError):
+    """The server refused this message with a 5xx reply: sending it again will not help."""
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+def _sender_domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def _add_attachment(message: EmailMessage, attachment: Mapping[str, str]) -> None:
+    content_type, *raw_params = (part.strip() for part in attachment["content_type"].split(";"))
+    maintype, _, subtype = content_type.partition("/")
+    params = dict(param.split("=", 1) for param in raw_params if "=" in param)
+    content = attachment["content"]
+    if content_type == "text/calendar" and "method" not in params:
+        # Mail clients show Accept/Decline only when the part names the iTIP method.
+        params["method"] = "CANCEL" if "METHOD:CANCEL" in content else "REQUEST"
+    if maintype == "text":
+        message.add_attachment(
+            content, subtype=subtype, filename=attachment["filename"], params=params
+        )
+    else:  # the outbox stores text only; anything else travels as its UTF-8 bytes
+        message.add_attachment(
+            content.encode("utf-8"),
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment["filename"],
+            params=params,
+        )
+
+
+def build_message(
+    sender: str,
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    attachments: Iterable[Mapping[str, str]] = (),
+    message_id: str | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """A plain-text email with its attachments; raises ValueError on a malformed header."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now or datetime.now(UTC))
+    message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
+    # RFC 3834: tells auto-responders (out of office) not to answer a robot.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body_text)
+    for attachment in attachments:
+        _add_attachment(message, attachment)
+    return message
+
+
+def _is_permanent(code: int) -> bool:
+    return 500 <= code < 600
+
+
+def classify(error: Exception) -> MailError:
+    """The outbox's view of an smtplib or socket error."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        if codes and all(_is_permanent(code) for code in codes):
+            return PermanentMailError(f"recipient refused: {error.recipients}")
+        return TransientMailError(f"recipient deferred: {error.recipients}")
+    if isinstance(
+        error,
+        smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused | smtplib.SMTPConnectError,
+    ):
+        # Our own setup is wrong (password, sender address, server): every message would
+        # fail alike, and all should go out once an operator fixes it, so keep them.
+        return TransientMailError(f"mail server setup: {error}")
+    if isinstance(error, smtplib.SMTPResponseException) and _is_permanent(error.smtp_code):
+        return PermanentMailError(f"{error.smtp_code} {error.smtp_error!r}")
+    return TransientMailError(f"{type(error).__name__}: {error}")
+
+
+@dataclass(frozen=True)
+class SMTPMailer:
+    """Sends through an SMTP server; one connection per message keeps failures separate."""
+
+    host: str
+    port: int = 587
+    username: str = ""
+    password: str = field(default="", repr=False)
+    starttls: bool = False
+    use_ssl: bool = False
+    timeout: float = 10.0
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.use_ssl:
+            context = ssl.create_default_context()
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _deliver(self, smtp: smtplib.SMTP, message: EmailMessage) -> None:
+        if self.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if self.username:
+            smtp.login(self.username, self.password)
+        refused = smtp.send_message(message)
+        if refused:
+            raise PermanentMailError(f"recipients refused: {refused}")
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            smtp = self._connect()
+        except (OSError, smtplib.SMTPException) as error:
+            raise classify(error) from error
+        try:
+            self._deliver(smtp, message)
+        except (OSError, smtplib.SMTPException) as error:
+            raise classify(error) from error
+        finally:
+            _quit_quietly(smtp)
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    # Once the server has accepted the message, a failed QUIT must not make us send it again.
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+class LogMailer:
+    """Development without SMTP: each message is written to the log, readable, not sent."""
+
+    def __init__(self, logger: logging.Logger | None = None):
+        self.logger = logger or log
+
+    def __repr__(self) -> str:
+        return f"LogMailer({self.logger.name!r})"
+
+    def send(self, message: EmailMessage) -> None:
+        headers = "\n".join(f"{name}: {value}" for name, value in message.items())
+        parts = [headers, "", message.get_body(("plain",)).get_content()]
+        for attachment in message.iter_attachments():
+            parts.append(
+                f"--- attachment {attachment.get_filename()} ({attachment.get_content_type()})"
+            )
+            parts.append(str(attachment.get_content()))
+        self.logger.info("email not sent (no SMTP_HOST configured):\n%s", "\n".join(parts))
+
+
+def mailer_from_config(config: Mapping[str, Any]) -> SMTPMailer | LogMailer:
+    """SMTP when SMTP_HOST is set; otherwise the log, so development needs no mail server."""
+    if not config.get("SMTP_HOST"):
+        return LogMailer()
+    return SMTPMailer(
+        host=config["SMTP_HOST"],
+        port=int(config.get("SMTP_PORT") or 587),
+        username=config.get("SMTP_USERNAME") or "",
+        password=config.get("SMTP_PASSWORD") or "",
+        starttls=bool(config.get("SMTP_STARTTLS")),
+        use_ssl=bool(config.get("SMTP_SSL")),
+        timeout=float(config.get("SMTP_TIMEOUT") or 10),
+    )

@@ -1,0 +1,250 @@
+"""The durable outbox: emails are written in the transaction that causes them, sent later.
+
+A booking and its emails commit together or not at all. Senders (`flask outbox send`,
+`flask outbox worker`, or an inline attempt right after a booking) each claim a message
+with one conditional UPDATE before sending it, so two of them never send the same
+message, on SQLite and PostgreSQL alike. A mail outage only delays mail: transient
+failures are retried with back-off, for ever; only a 5xx refusal gives a message up.
+
+Delivery is at least once: a sender that dies after the server accepted a message but
+before recording it leaves a claim that goes stale and is taken over. The Message-ID is
+stable per message, so a receiving server that sees it twice can tell.
+"""
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from domain.emails import EmailDraft
+from domain.mailer import Mailer, MailError, PermanentMailError, TransientMailError, build_message
+from models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+ERROR_TEXT_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.sent + self.retried + self.failed
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, retried {self.retried}, failed {self.failed}"
+
+
+def enqueue(
+    session: Session,
+    draft: EmailDraft,
+    *,
+    kind: str,
+    lead_id: int | None = None,
+    booking_id: int | None = None,
+    send_after: datetime | None = None,
+    now: datetime,
+) -> OutboxMessage:
+    """Add the draft to the session; the caller's commit writes it with the booking."""
+    message = OutboxMessage(
+        kind=kind,
+        lead_id=lead_id,
+        booking_id=booking_id,
+        to_address=draft.to,
+        subject=draft.subject,
+        body_text=draft.body_text,
+        attachments=[dict(attachment) for attachment in draft.attachments],
+        status="pending",
+        send_after=send_after or now,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def cancel_pending(session: Session, *, booking_id: int, kinds: Iterable[str]) -> int:
+    """Stop a booking's unsent messages of these kinds (e.g. the reminder); no commit."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking_id,
+            OutboxMessage.kind.in_(list(kinds)),
+            OutboxMessage.status == "pending",
+        )
+        .values(status="cancelled")
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s after the first failure, doubling each time, never more than an hour."""
+    doublings = min(max(attempts - 1, 0), 16)  # 2**16 * 30 s is far past the cap
+    return min(FIRST_RETRY * 2**doublings, LONGEST_RETRY)
+
+
+def _claimable(now: datetime):
+    pending_and_due = and_(OutboxMessage.status == "pending", OutboxMessage.send_after <= now)
+    stale = and_(
+        OutboxMessage.status == "sending",
+        or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - STALE_CLAIM),
+    )
+    return or_(pending_and_due, stale)
+
+
+def due_message_ids(
+    session: Session, *, now: datetime, limit: int = 100, only_ids: Iterable[int] | None = None
+) -> list[int]:
+    """Messages a sender may claim now, longest waiting first."""
+    query = select(OutboxMessage.id).where(_claimable(now))
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(only_ids)))
+    query = query.order_by(OutboxMessage.send_after, OutboxMessage.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def claim(session: Session, message_id: int, *, now: datetime) -> bool:
+    """Take the message for this sender and commit; False if another sender has it."""
+    # The WHERE is re-checked by the database under the row's write lock, so of two
+    # senders racing for one row exactly one sees rowcount 1.
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _claimable(now))
+        .values(status="sending", claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def _load(session: Session, message_id: int):
+    """The claimed message as a plain row, read in a transaction of its own."""
+    columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
+    columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
+    columns += [OutboxMessage.attempts, OutboxMessage.created_at]
+    message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
+    # End the read before talking to SMTP: no transaction is held open while we wait on
+    # the network, and on SQLite (WAL) a write after an old read could be refused.
+    session.commit()
+    return message
+
+
+def _message_id(message, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
+
+
+def _attempt(mailer: Mailer, sender: str, message, now: datetime) -> MailError | None:
+    """None when the server took the message, else the MailError explaining why not."""
+    try:
+        email = build_message(
+            sender,
+            to=message.to_address,
+            subject=message.subject,
+            body_text=message.body_text,
+            attachments=message.attachments or [],
+            message_id=_message_id(message, sender),
+            now=now,
+        )
+    except (ValueError, TypeError) as error:
+        return PermanentMailError(f"cannot build the message: {error}")
+    try:
+        mailer.send(email)
+    except MailError as error:
+        return error
+    except Exception as error:  # an unforeseen error: keep the message and say so loudly
+        log.exception("unexpected error sending outbox message %s", message.id)
+        return TransientMailError(f"{type(error).__name__}: {error}")
+    return None
+
+
+def _outcome(message, error: MailError | None, now: datetime) -> tuple[str, dict]:
+    """What happened ("sent", "retried", "failed") and the columns that record it."""
+    if error is None:
+        log.info("sent outbox message %s (%s) to %s", message.id, message.kind, message.to_address)
+        return "sent", {"status": "sent", "sent_at": now}
+    attempts = message.attempts + 1
+    failure = {"attempts": attempts, "last_error": str(error)[:ERROR_TEXT_LIMIT]}
+    if isinstance(error, PermanentMailError):
+        log.error("outbox message %s refused for good: %s", message.id, error)
+        return "failed", failure | {"status": "failed"}
+    retry_at = now + backoff(attempts)
+    log.warning(
+        "outbox message %s not sent (attempt %s), retrying after %s: %s",
+        message.id, attempts, retry_at.isoformat(), error,
+    )  # fmt: skip
+    return "retried", failure | {"status": "pending", "send_after": retry_at}
+
+
+def send_due(
+    session: Session,
+    mailer: Mailer,
+    sender: str,
+    *,
+    now: datetime,
+    limit: int = 100,
+    only_ids: Iterable[int] | None = None,
+) -> SendReport:
+    """One pass: claim, send and record each due message, committing after each.
+
+    Commits the session: call it with no unrelated work pending.
+    """
+    message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
+    session.commit()
+    outcomes: Counter[str] = Counter()
+    for message_id in message_ids:
+        if not claim(session, message_id, now=now):
+            continue
+        message = _load(session, message_id)
+        outcome, columns = _outcome(message, _attempt(mailer, sender, message, now), now)
+        # One statement, first in its transaction: the record never waits on a stale read.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**columns)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        outcomes[outcome] += 1
+    return SendReport(**outcomes)
+
+
+def run_worker(
+    send_pass: Callable[[], SendReport],
+    *,
+    interval: float,
+    stop: threading.Event | None = None,
+    max_passes: int | None = None,
+) -> int:
+    """Call `send_pass` every `interval` seconds until `stop` is set; returns the passes run.
+
+    A failed pass (the database is down, say) is logged and the loop goes on.
+    """
+    stop = stop or threading.Event()
+    passes = 0
+    while not stop.is_set() and (max_passes is None or passes < max_passes):
+        try:
+            report = send_pass()
+        except Exception:
+            log.exception("outbox pass failed; trying again in %s s", interval)
+        else:
+            if report.total:
+                log.info("outbox pass: %s", report)
+        passes += 1
+        if max_passes is None or passes < max_passes:
+            stop.wait(interval)
+    return passes

@@ -1,0 +1,138 @@
+"""The visitor's private manage link: see, reschedule and cancel; scanners change nothing."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from extensions import db
+from models import Booking, OutboxMessage
+
+
+@pytest.fixture
+def booked(visitor):
+    """(manage URL, booking id) of a fresh booking."""
+    location = visitor.book().headers["Location"]
+    token = re.match(r"^/booking/([^/]+)/confirmed\?call=(\d+)$", location)
+    return f"/booking/{token.group(1)}", int(token.group(2))
+
+
+def booking(app, booking_id) -> Booking:
+    with app.app_context():
+        found = db.session.get(Booking, booking_id)
+        db.session.expunge(found)
+        return found
+
+
+def kinds_for(app, booking_id) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [
+            (m.kind, m.status)
+            for m in db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
+                .order_by(OutboxMessage.id)
+            )
+        ]
+
+
+def test_manage_page_shows_the_call_and_its_choices(client, booked):
+    manage_url, booking_id = booked
+    response = client.get(manage_url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Your strategy calls, Ada Lovelace" in page
+    assert f"/calls/{booking_id}/reschedule" in page
+    assert f'action="{manage_url}/calls/{booking_id}/cancel"' in page
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_tampered_or_unknown_token_gets_404(client, booked):
+    manage_url, _ = booked
+    assert client.get(manage_url[:-3] + "abc").status_code == 404
+    assert client.get("/booking/not-a-token").status_code == 404
+
+
+def test_following_the_cancel_link_with_get_changes_nothing(app, client, booked):
+    manage_url, booking_id = booked
+    assert client.get(f"{manage_url}/calls/{booking_id}/cancel").status_code == 405
+    assert booking(app, booking_id).status == "active"
+
+
+def test_cancel_frees_the_slot_and_emails_both_sides(app, client, booked, visitor):
+    manage_url, booking_id = booked
+    starts = booking(app, booking_id).starts_at
+    response = client.post(f"{manage_url}/calls/{booking_id}/cancel")
+    assert response.status_code == 303
+    assert "Your call is cancelled" in client.get(manage_url).get_data(as_text=True)
+    assert booking(app, booking_id).status == "cancelled"
+    kinds = kinds_for(app, booking_id)
+    assert ("visitor_reminder", "cancelled") in kinds
+    assert ("visitor_cancellation", "pending") in kinds
+    assert ("owner_cancellation", "pending") in kinds
+    assert starts.strftime("%Y-%m-%dT%H:%M:%SZ") in visitor.free_slots()
+
+
+def test_cancelled_call_cannot_be_rescheduled_or_cancelled_again(app, client, booked, visitor):
+    manage_url, booking_id = booked
+    client.post(f"{manage_url}/calls/{booking_id}/cancel")
+    new_slot = visitor.free_slots()[3]
+    response = client.post(
+        f"{manage_url}/calls/{booking_id}/reschedule",
+        data={"slot": new_slot, "timezone": "Europe/London"},
+    )
+    assert response.status_code == 303
+    assert booking(app, booking_id).status == "cancelled"
+    again = client.post(f"{manage_url}/calls/{booking_id}/cancel", follow_redirects=True)
+    assert "already cancelled" in again.get_data(as_text=True)
+    assert len([k for k, _ in kinds_for(app, booking_id) if k == "visitor_cancellation"]) == 1
+
+
+def test_reschedule_moves_the_call_and_the_link_keeps_working(app, client, booked, visitor):
+    manage_url, booking_id = booked
+    old = booking(app, booking_id)
+    new_slot = visitor.free_slots()[5]
+    page = client.get(
+        f"{manage_url}/calls/{booking_id}/reschedule", query_string={"slot": new_slot}
+    ).get_data(as_text=True)
+    assert "Confirm the new time" in page
+    response = client.post(
+        f"{manage_url}/calls/{booking_id}/reschedule",
+        data={"slot": new_slot, "timezone": "Europe/London"},
+    )
+    assert response.status_code == 303
+    moved = booking(app, booking_id)
+    assert moved.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") == new_slot
+    assert moved.sequence == old.sequence + 1
+    free = visitor.free_slots()
+    assert old.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") in free
+    assert new_slot not in free
+    assert client.get(manage_url).status_code == 200
+    kinds = kinds_for(app, booking_id)
+    assert kinds.count(("visitor_reminder", "cancelled")) == 1
+    assert kinds.count(("visitor_reminder", "pending")) == 1
+    assert ("visitor_reschedule", "pending") in kinds
+    assert ("owner_reschedule", "pending") in kinds
+
+
+def test_reschedule_onto_a_taken_time_changes_nothing(app, client, booked, visitor):
+    manage_url, booking_id = booked
+    before = booking(app, booking_id)
+    taken = visitor.free_slots()[2]
+    assert visitor.book(slot=taken, email="someone@else.example").status_code == 303
+    response = client.post(
+        f"{manage_url}/calls/{booking_id}/reschedule",
+        data={"slot": taken, "timezone": "Europe/London"},
+        follow_redirects=True,
+    )
+    assert "That time was just taken, please pick another." in response.get_data(as_text=True)
+    after = booking(app, booking_id)
+    assert (after.starts_at, after.sequence) == (before.starts_at, before.sequence)
+
+
+def test_call_belonging_to_another_lead_is_not_reachable(client, booked, visitor):
+    manage_url, _ = booked
+    other = visitor.book(slot=visitor.free_slots()[1], email="other@person.example")
+    other_id = int(other.headers["Location"].rsplit("=", 1)[1])
+    assert client.get(f"{manage_url}/calls/{other_id}.ics").status_code == 404
+    assert client.post(f"{manage_url}/calls/{other_id}/cancel").status_code == 404
