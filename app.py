@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dotenv import load_dotenv
-from werkzeug.middleware.proxy_fix import ProxyFix
 from flask import Flask, render_template, request, session, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
 import config as settings
+from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
-from domain.attribution import track_visit
 from domain.database import configure_engine
 from extensions import csrf, db, limiter, migrate
 
@@ -96,8 +97,12 @@ def register_attribution(app: Flask) -> None:
             slug = None
         session.permanent = True
         session["visit"] = track_visit(
-            session.get("visit"), args=request.args, referrer=request.referrer,
-            path=request.full_path.rstrip("?"), own_host=request.host, now=datetime.now(UTC),
+            session.get("visit"),
+            args=request.args,
+            referrer=request.referrer,
+            path=request.full_path.rstrip("?"),
+            own_host=request.host,
+            now=datetime.now(UTC),
             article_slug=slug,
         )
 

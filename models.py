@@ -100,7 +100,9 @@ class Lead(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     bookings: Mapped[list["Booking"]] = relationship(
-        back_populates="lead", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="Booking.starts_at",
     )
 
@@ -117,8 +119,11 @@ class Booking(db.Model):
         ),
         # Both databases: never two active calls starting at the same instant.
         Index(
-            "uq_booking_active_start", "starts_at", unique=True,
-            sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'"),
+            "uq_booking_active_start",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
         ),
     )
 
@@ -152,7 +157,9 @@ class OutboxMessage(db.Model):
     __table_args__ = (Index("ix_outbox_message_due", "status", "send_after"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lead.id", ondelete="CASCADE"), index=True
+    )
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking.id", ondelete="CASCADE"), index=True
     )

@@ -60,7 +60,9 @@ def parse_ranges(text: str) -> list[list[str]]:
 def validate(values: AvailabilityValues) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not is_known_timezone(values.timezone):
-        errors["timezone"] = "Choose a time zone from the list (an IANA name such as Europe/London)."
+        errors["timezone"] = (
+            "Choose a time zone from the list (an IANA name such as Europe/London)."
+        )
     for day, ranges in values.weekly_hours.items():
         problem = ranges_problem(ranges)
         if problem:
@@ -86,7 +88,9 @@ def validate(values: AvailabilityValues) -> dict[str, str]:
 
 def ranges_problem(ranges: list[list[str]]) -> str | None:
     try:
-        parsed = sorted((time.fromisoformat(start), time.fromisoformat(end)) for start, end in ranges)
+        parsed = sorted(
+            (time.fromisoformat(start), time.fromisoformat(end)) for start, end in ranges
+        )
     except (ValueError, TypeError):
         return "Write times as HH:MM, for example 09:00–12:00."
     for start, end in parsed:
@@ -121,7 +125,9 @@ def save_values(session: Session, values: AvailabilityValues) -> None:
         raise AvailabilityError(errors)
     row = session.get(AvailabilitySettings, 1) or AvailabilitySettings(id=1)
     row.timezone = values.timezone
-    row.weekly_hours = {day: [list(r) for r in ranges] for day, ranges in values.weekly_hours.items() if ranges}
+    row.weekly_hours = {
+        day: [list(r) for r in ranges] for day, ranges in values.weekly_hours.items() if ranges
+    }
     row.call_minutes = values.call_minutes
     row.buffer_minutes = values.buffer_minutes
     row.min_notice_minutes = values.min_notice_minutes

@@ -201,8 +201,13 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
 def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -> None:
     for email in planned:
         enqueue(
-            session, email.draft, kind=email.kind, lead_id=lead.id, booking_id=booking.id,
-            send_after=email.send_after, now=now,
+            session,
+            email.draft,
+            kind=email.kind,
+            lead_id=lead.id,
+            booking_id=booking.id,
+            send_after=email.send_after,
+            now=now,
         )
 
 
@@ -216,8 +221,14 @@ def changeable_booking(session: Session, lead_id: int, booking_id: int, now) -> 
 
 
 def reschedule_call(
-    session: Session, *, lead_id: int, booking_id: int, new_start: datetime, visitor_timezone: str,
-    now: datetime, plan_emails: EmailPlanner,
+    session: Session,
+    *,
+    lead_id: int,
+    booking_id: int,
+    new_start: datetime,
+    visitor_timezone: str,
+    now: datetime,
+    plan_emails: EmailPlanner,
 ) -> Booking:
     """Move an active call; the old time is freed and the new one taken, or nothing changes."""
     try:
@@ -253,6 +264,11 @@ def cancel_call(
         booking.cancelled_at = now
         booking.sequence += 1
         cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
-        queue_emails(session, plan_emails(booking.lead, booking, "cancelled", None),
-                     booking.lead, booking, now)
+        queue_emails(
+            session,
+            plan_emails(booking.lead, booking, "cancelled", None),
+            booking.lead,
+            booking,
+            now,
+        )
     return booking

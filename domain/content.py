@@ -4,6 +4,7 @@ The slug is the file name. A malformed article raises ContentError naming the fi
 the field, so a bad file stops the site at start-up instead of failing a reader.
 """
 
+import contextlib
 import hashlib
 import math
 import re
@@ -179,10 +180,8 @@ def optional_text(path: Path, meta: dict, name: str) -> str:
 def required_date(path: Path, meta: dict, name: str) -> date:
     value = meta.get(name)
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = date.fromisoformat(value)
-        except ValueError:
-            pass
     if not isinstance(value, date):
         raise ContentError(f"{path.name}: field '{name}' must be a date like 2025-04-01")
     return value

@@ -25,7 +25,9 @@ def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:
     """Add the tallies to the table in one statement per row, creating rows as needed."""
     rows: dict[tuple[str, date], dict[str, int]] = {}
     for (slug, day, column), amount in counts.items():
-        row = rows.setdefault((slug, day), {"slug": slug, "day": day, **dict.fromkeys(COUNTER_COLUMNS, 0)})
+        row = rows.setdefault(
+            (slug, day), {"slug": slug, "day": day, **dict.fromkeys(COUNTER_COLUMNS, 0)}
+        )
         row[column] += amount
     if not rows:
         return

@@ -77,7 +77,7 @@ def _long_day(local: datetime) -> str:
 
 
 def format_call_time(start: datetime, end: datetime, timezone: str) -> str:
-    """"Thursday 26 November 2026, 14:00–14:30 (Europe/London, GMT)" in `timezone`."""
+    """ "Thursday 26 November 2026, 14:00–14:30 (Europe/London, GMT)" in `timezone`."""
     local_start, local_end = _local(start, timezone), _local(end, timezone)
     if local_end.date() == local_start.date():
         span = f"{_long_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M}"
@@ -91,6 +91,10 @@ def short_call_time(start: datetime, timezone: str) -> str:
     """For subject lines: "Thursday 26 November at 14:00 (Europe/London)"."""
     local = _local(start, timezone)
     return f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({timezone})"
+
+
+def _visitor_short(details: CallDetails) -> str:
+    return short_call_time(details.start, details.visitor_timezone)
 
 
 def _invite(ics_text: str, method: str) -> dict[str, str]:
@@ -122,7 +126,7 @@ def visitor_confirmation(details: CallDetails, ics_text: str) -> EmailDraft:
     minutes = int((details.end - details.start) / timedelta(minutes=1))
     return _visitor_draft(
         details,
-        f"Your strategy call is booked: {short_call_time(details.start, details.visitor_timezone)}",
+        f"Your strategy call is booked: {_visitor_short(details)}",
         [
             "Thank you for booking a strategy conversation. Your call is confirmed for:",
             f"    {when}",
@@ -140,7 +144,7 @@ def visitor_reminder(details: CallDetails) -> EmailDraft:
     when = format_call_time(details.start, details.end, details.visitor_timezone)
     return _visitor_draft(
         details,
-        f"Reminder: our strategy call on {short_call_time(details.start, details.visitor_timezone)}",
+        f"Reminder: our strategy call on {_visitor_short(details)}",
         [
             "A quick reminder of our strategy conversation:",
             f"    {when}",
@@ -155,7 +159,7 @@ def visitor_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
     when = format_call_time(details.start, details.end, details.visitor_timezone)
     return _visitor_draft(
         details,
-        f"Cancelled: our strategy call on {short_call_time(details.start, details.visitor_timezone)}",
+        f"Cancelled: our strategy call on {_visitor_short(details)}",
         [
             "This is to confirm that our strategy call is cancelled:",
             f"    {when}",
@@ -167,9 +171,7 @@ def visitor_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
     )
 
 
-def visitor_reschedule(
-    details: CallDetails, previous_start: datetime, ics_text: str
-) -> EmailDraft:
+def visitor_reschedule(details: CallDetails, previous_start: datetime, ics_text: str) -> EmailDraft:
     zone = details.visitor_timezone
     previous_end = previous_start + (details.end - details.start)
     return _visitor_draft(
@@ -283,5 +285,8 @@ def owner_reschedule(details: CallDetails, previous_start: datetime) -> EmailDra
     return _owner_draft(
         details,
         f"Moved: strategy call with {_who(details)}, now {when}",
-        [f"The strategy call with {_who(details)} has moved.", _owner_when(details, previous_start)],
+        [
+            f"The strategy call with {_who(details)} has moved.",
+            _owner_when(details, previous_start),
+        ],
     )

@@ -18,13 +18,41 @@ COMPANY_SIZES = [
     ("5000+", "More than 5,000 people"),
 ]
 SIZE_POINTS = {"1-10": 5, "11-50": 15, "51-200": 25, "201-1000": 30, "1001-5000": 35, "5000+": 35}
-SENIOR_WORDS = ("founder", "owner", "chief", "ceo", "cto", "cio", "coo", "cfo", "cdo", "president",
-                "partner", "vp", "vice president", "head", "director", "principal")
+SENIOR_WORDS = (
+    "founder",
+    "owner",
+    "chief",
+    "ceo",
+    "cto",
+    "cio",
+    "coo",
+    "cfo",
+    "cdo",
+    "president",
+    "partner",
+    "vp",
+    "vice president",
+    "head",
+    "director",
+    "principal",
+)
 LEAD_WORDS = ("manager", "lead", "architect")
-FREE_MAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com",
-    "icloud.com", "aol.com", "proton.me", "protonmail.com", "gmx.com", "mail.com",
-})
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "hotmail.com",
+        "outlook.com",
+        "live.com",
+        "icloud.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "mail.com",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -176,12 +176,17 @@ class Visitor:
         self.client = client
         self.timezone = timezone
 
-    def free_slots(self, article=ARTICLE_SLUG) -> list[str]:
+    def free_slots(self, article=ARTICLE_SLUG, days_ahead: int = 3) -> list[str]:
+        """The free times the picker offers on the visitor's day `days_ahead` from today."""
         import re
+        from datetime import datetime, timedelta
         from urllib.parse import unquote
+        from zoneinfo import ZoneInfo
 
+        day = (datetime.now(ZoneInfo(self.timezone)) + timedelta(days=days_ahead)).date()
         html = self.client.get(
-            "/book", query_string={"article": article, "timezone": self.timezone}
+            "/book",
+            query_string={"article": article, "timezone": self.timezone, "day": day.isoformat()},
         ).get_data(as_text=True)
         return [unquote(s) for s in re.findall(r"slot=([0-9T%A-Z:\-]+Z)", html)]
 
@@ -215,8 +220,12 @@ def open_hours(app):
     values = AvailabilityValues(
         timezone="Europe/London",
         weekly_hours={str(day): [["08:00", "20:00"]] for day in range(7)},
-        call_minutes=30, buffer_minutes=0, min_notice_minutes=24 * 60, horizon_days=14,
-        daily_limit=None, dates_off=[],
+        call_minutes=30,
+        buffer_minutes=0,
+        min_notice_minutes=24 * 60,
+        horizon_days=14,
+        daily_limit=None,
+        dates_off=[],
     )
     with app.app_context():
         save_values(db.session, values)

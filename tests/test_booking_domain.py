@@ -25,43 +25,68 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 # --- scoring -------------------------------------------------------------------------------
 
+
 def test_senior_role_at_a_large_company_with_architect_signals_scores_high():
-    fit = fit_for(company_size="1001-5000", role="VP Engineering", email="x@corp.example",
-                  message="We need one operating model for AI across five departments." * 2,
-                  chosen_engagements=["architect"] * 3)
+    fit = fit_for(
+        company_size="1001-5000",
+        role="VP Engineering",
+        email="x@corp.example",
+        message="We need one operating model for AI across five departments." * 2,
+        chosen_engagements=["architect"] * 3,
+    )
     assert fit.score >= 90
     assert fit.engagement == "architect"
 
 
 def test_small_company_with_engineer_signals_suggests_an_engineer():
-    fit = fit_for(company_size="1-10", role="Developer", email="dev@startup.example",
-                  message="", chosen_engagements=["engineer", "engineer", "architect"])
+    fit = fit_for(
+        company_size="1-10",
+        role="Developer",
+        email="dev@startup.example",
+        message="",
+        chosen_engagements=["engineer", "engineer", "architect"],
+    )
     assert fit.engagement == "engineer"
     assert fit.score < 40
 
 
 def test_free_webmail_scores_lower_than_a_work_address():
     common = dict(company_size="51-200", role="Head of Data", message="", chosen_engagements=[])
-    assert (fit_for(email="a@gmail.com", **common).score
-            == fit_for(email="a@company.example", **common).score - 10)
+    assert (
+        fit_for(email="a@gmail.com", **common).score
+        == fit_for(email="a@company.example", **common).score - 10
+    )
 
 
 def test_score_stays_between_zero_and_one_hundred():
     low = fit_for(company_size="?", role="", email="a@gmail.com", message="", chosen_engagements=[])
-    high = fit_for(company_size="5000+", role="Chief Executive Officer", email="a@b.example",
-                   message="x" * 500, chosen_engagements=["architect"] * 6 + ["engineer"] * 6)
+    high = fit_for(
+        company_size="5000+",
+        role="Chief Executive Officer",
+        email="a@b.example",
+        message="x" * 500,
+        chosen_engagements=["architect"] * 6 + ["engineer"] * 6,
+    )
     assert low.score == 0 and high.score == 100
 
 
-@pytest.mark.parametrize(("role", "points"), [
-    ("CTO", 25), ("Head of Operations", 25), ("Co-Founder", 25), ("Engineering Manager", 15),
-    ("Headhunter", 5), ("Analyst", 5),
-])
+@pytest.mark.parametrize(
+    ("role", "points"),
+    [
+        ("CTO", 25),
+        ("Head of Operations", 25),
+        ("Co-Founder", 25),
+        ("Engineering Manager", 15),
+        ("Headhunter", 5),
+        ("Analyst", 5),
+    ],
+)
 def test_role_seniority_reads_whole_words(role, points):
     assert role_points(role) == points
 
 
 # --- tokens --------------------------------------------------------------------------------
+
 
 def test_manage_token_round_trips_and_refuses_tampering():
     token = manage_token("secret", 42, "nonce-value")
@@ -80,14 +105,28 @@ def test_render_stamp_measures_time_on_the_form_and_refuses_forgery():
 
 # --- attribution ---------------------------------------------------------------------------
 
+
 def visit(state, now, path="/", args=None, referrer=None, slug=None):
-    return track_visit(state, args=args or {}, referrer=referrer, path=path,
-                       own_host="site.example", now=now, article_slug=slug)
+    return track_visit(
+        state,
+        args=args or {},
+        referrer=referrer,
+        path=path,
+        own_host="site.example",
+        now=now,
+        article_slug=slug,
+    )
 
 
 def test_first_touch_is_kept_and_last_touch_follows_new_visits():
-    state = visit(None, NOW, "/library/a?utm_source=newsletter", {"utm_source": "newsletter"},
-                  "https://mail.example/", "a")
+    state = visit(
+        None,
+        NOW,
+        "/library/a?utm_source=newsletter",
+        {"utm_source": "newsletter"},
+        "https://mail.example/",
+        "a",
+    )
     state = visit(state, NOW + timedelta(minutes=5), "/library/b", slug="b")
     assert state["articles"] == ["a", "b"]
     later = visit(state, NOW + timedelta(hours=3), "/", referrer="https://search.example/?q=ai")
@@ -117,24 +156,31 @@ def test_attribution_record_adds_the_source_article():
 
 # --- availability --------------------------------------------------------------------------
 
+
 def test_overlapping_or_reversed_ranges_are_refused():
-    values = AvailabilityValues(weekly_hours={"0": [["09:00", "12:00"], ["11:00", "13:00"]],
-                                              "1": [["10:00", "09:00"]]})
+    values = AvailabilityValues(
+        weekly_hours={"0": [["09:00", "12:00"], ["11:00", "13:00"]], "1": [["10:00", "09:00"]]}
+    )
     errors = validate(values)
     assert errors["hours_0"] == "Ranges on the same day must not overlap."
     assert "must end after it starts" in errors["hours_1"]
 
 
 def test_unknown_zone_and_bad_numbers_are_refused():
-    errors = validate(AvailabilityValues(timezone="Nowhere/City", call_minutes=0,
-                                         dates_off=["25 Dec"]))
+    errors = validate(
+        AvailabilityValues(timezone="Nowhere/City", call_minutes=0, dates_off=["25 Dec"])
+    )
     assert set(errors) >= {"timezone", "call_minutes", "dates_off"}
 
 
 def test_saved_rules_become_slot_rules(app):
     with app.app_context():
-        save_values(db.session, AvailabilityValues(timezone="America/New_York", buffer_minutes=10,
-                                                   dates_off=["2026-12-25"]))
+        save_values(
+            db.session,
+            AvailabilityValues(
+                timezone="America/New_York", buffer_minutes=10, dates_off=["2026-12-25"]
+            ),
+        )
         db.session.commit()
         rules = load_rules(db.session)
     assert rules.timezone == "America/New_York"
@@ -143,9 +189,22 @@ def test_saved_rules_become_slot_rules(app):
 
 
 def test_availability_command_sets_and_shows_rules(runner):
-    result = runner.invoke(args=["availability", "set", "--timezone", "Europe/Berlin",
-                                 "--hours", "mon=10:00-12:00,14:00-16:00", "--hours", "sat=",
-                                 "--buffer-minutes", "5", "--day-off", "2026-12-24"])
+    result = runner.invoke(
+        args=[
+            "availability",
+            "set",
+            "--timezone",
+            "Europe/Berlin",
+            "--hours",
+            "mon=10:00-12:00,14:00-16:00",
+            "--hours",
+            "sat=",
+            "--buffer-minutes",
+            "5",
+            "--day-off",
+            "2026-12-24",
+        ]
+    )
     assert result.exit_code == 0, result.output
     shown = runner.invoke(args=["availability", "show"]).output
     assert "Europe/Berlin" in shown
@@ -161,11 +220,19 @@ def test_availability_command_refuses_overlaps(runner):
 
 # --- booking in the database ---------------------------------------------------------------
 
+
 def request_for(start, email="ada@engines.example", key="a" * 32) -> BookingRequest:
     return BookingRequest(
-        name="Ada", email=email, company="Engines", role="CTO", company_size="51-200",
-        signals=(Signal("architect-01", "Scaling AI", "architect"),), message="",
-        consent_version="v1", start=start, visitor_timezone="Europe/London",
+        name="Ada",
+        email=email,
+        company="Engines",
+        role="CTO",
+        company_size="51-200",
+        signals=(Signal("architect-01", "Scaling AI", "architect"),),
+        message="",
+        consent_version="v1",
+        start=start,
+        visitor_timezone="Europe/London",
         submission_key=key,
     )
 
@@ -177,42 +244,81 @@ def no_emails(*_args):
 @pytest.fixture
 def weekday_hours(app):
     with app.app_context():
-        save_values(db.session, AvailabilityValues(
-            weekly_hours={str(d): [["09:00", "17:00"]] for d in range(7)},
-            buffer_minutes=15, daily_limit=None, min_notice_minutes=60,
-        ))
+        save_values(
+            db.session,
+            AvailabilityValues(
+                weekly_hours={str(d): [["09:00", "17:00"]] for d in range(7)},
+                buffer_minutes=15,
+                daily_limit=None,
+                min_notice_minutes=60,
+            ),
+        )
         db.session.commit()
 
 
 def test_failed_reschedule_leaves_the_booking_where_it_was(app, weekday_hours):
     with app.app_context():
-        mine = book_call(db.session, request_for(NOW.replace(hour=10, minute=30)), now=NOW,
-                         plan_emails=no_emails).booking
-        book_call(db.session, request_for(NOW.replace(hour=14, minute=15), "b@x.example", "b" * 32),
-                  now=NOW, plan_emails=no_emails)
+        mine = book_call(
+            db.session, request_for(NOW.replace(hour=10, minute=30)), now=NOW, plan_emails=no_emails
+        ).booking
+        book_call(
+            db.session,
+            request_for(NOW.replace(hour=14, minute=15), "b@x.example", "b" * 32),
+            now=NOW,
+            plan_emails=no_emails,
+        )
         with pytest.raises(SlotUnavailable):
-            reschedule_call(db.session, lead_id=mine.lead_id, booking_id=mine.id,
-                            new_start=NOW.replace(hour=14, minute=15), visitor_timezone="UTC", now=NOW,
-                            plan_emails=no_emails)
+            reschedule_call(
+                db.session,
+                lead_id=mine.lead_id,
+                booking_id=mine.id,
+                new_start=NOW.replace(hour=14, minute=15),
+                visitor_timezone="UTC",
+                now=NOW,
+                plan_emails=no_emails,
+            )
         db.session.expire_all()
         assert db.session.get(Booking, mine.id).starts_at == NOW.replace(hour=10, minute=30)
 
 
 def insert_active_booking(start, minutes, lead, key):
-    db.session.add(Booking(
-        lead=lead, starts_at=start, ends_at=start + timedelta(minutes=minutes),
-        blocked_until=start + timedelta(minutes=minutes), status="active",
-        visitor_timezone="UTC", owner_timezone="UTC", situation=[], message="",
-        attribution={}, fit_score=0, suggested_engagement="architect", submission_key=key,
-    ))
+    db.session.add(
+        Booking(
+            lead=lead,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+            blocked_until=start + timedelta(minutes=minutes),
+            status="active",
+            visitor_timezone="UTC",
+            owner_timezone="UTC",
+            situation=[],
+            message="",
+            attribution={},
+            fit_score=0,
+            suggested_engagement="architect",
+            submission_key=key,
+        )
+    )
     db.session.commit()
 
 
 def a_lead() -> Lead:
-    return Lead(email="l@x.example", email_normalised="l@x.example", name="L", company="C",
-                role="R", company_size="1-10", fit_score=0, suggested_engagement="architect",
-                first_touch={}, last_touch={}, articles_read=[], consent_version="v1",
-                consent_given_at=NOW, manage_nonce="n")
+    return Lead(
+        email="l@x.example",
+        email_normalised="l@x.example",
+        name="L",
+        company="C",
+        role="R",
+        company_size="1-10",
+        fit_score=0,
+        suggested_engagement="architect",
+        first_touch={},
+        last_touch={},
+        articles_read=[],
+        consent_version="v1",
+        consent_given_at=NOW,
+        manage_nonce="n",
+    )
 
 
 def test_database_refuses_two_active_calls_at_the_same_start(app):

@@ -37,9 +37,9 @@ def assert_nothing_written(app):
 
 def test_picker_shows_times_in_the_visitors_zone_and_names_it(client, open_hours):
     day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
-    html = client.get(
-        "/book", query_string={"timezone": "Asia/Kolkata", "day": day}
-    ).get_data(as_text=True)
+    html = client.get("/book", query_string={"timezone": "Asia/Kolkata", "day": day}).get_data(
+        as_text=True
+    )
     assert "Asia/Kolkata (IST)" in html
     # London's 08:00 is 13:30 in Kolkata; 08:00 in Kolkata is night in London.
     assert ">13:30</a>" in html
@@ -60,11 +60,18 @@ def test_unknown_zone_falls_back_to_the_owners(client, open_hours):
 
 def test_details_form_prefills_from_the_query_string(visitor, client):
     slot = visitor.free_slots()[0]
-    response = client.get("/book", query_string={
-        "slot": slot, "timezone": "Europe/London", "name": "Grace Hopper",
-        "email": "grace@navy.example", "company_size": "5000+", "situation": "engineer-03",
-        "article": ARTICLE_SLUG,
-    })
+    response = client.get(
+        "/book",
+        query_string={
+            "slot": slot,
+            "timezone": "Europe/London",
+            "name": "Grace Hopper",
+            "email": "grace@navy.example",
+            "company_size": "5000+",
+            "situation": "engineer-03",
+            "article": ARTICLE_SLUG,
+        },
+    )
     html = response.get_data(as_text=True)
     assert input_value(response, "name") == "Grace Hopper"
     assert input_value(response, "email") == "grace@navy.example"
@@ -306,3 +313,48 @@ def test_submission_without_csrf_token_is_refused(with_csrf, app, visitor):
 
 def test_booking_with_csrf_token_succeeds(with_csrf, app, visitor):
     assert visitor.book().status_code == 303
+
+
+def planned_kinds(app, starts_in: timedelta) -> list[str]:
+    from blueprints.booking.mail import plan_emails
+
+    start = datetime.now(UTC) + starts_in
+    lead = Lead(
+        id=1,
+        name="Ada",
+        email="ada@x.example",
+        company="C",
+        role="CTO",
+        company_size="51-200",
+        manage_nonce="n",
+    )
+    call = Booking(
+        id=1,
+        lead=lead,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        visitor_timezone="Europe/London",
+        owner_timezone="Europe/London",
+        situation=[],
+        message="",
+        fit_score=50,
+        suggested_engagement="architect",
+        attribution={},
+        sequence=0,
+        status="active",
+        source_article=None,
+    )
+    with app.test_request_context():
+        return [email.kind for email in plan_emails(lead, call, "booked", None)]
+
+
+def test_call_days_ahead_gets_a_reminder_a_day_before(app):
+    assert planned_kinds(app, timedelta(days=3)) == [
+        "visitor_confirmation",
+        "owner_notification",
+        "visitor_reminder",
+    ]
+
+
+def test_call_booked_for_tomorrow_gets_no_reminder_that_would_repeat_the_confirmation(app):
+    assert planned_kinds(app, timedelta(hours=25)) == ["visitor_confirmation", "owner_notification"]

@@ -20,14 +20,19 @@ VALID_FRONT_MATTER = {
 
 def write_article(folder, slug="an-article", body="## Heading\n\nSome words here.\n", **fields):
     meta = {**VALID_FRONT_MATTER, **fields}
-    lines = [f"{key}: {value!r}" if isinstance(value, str) else f"{key}: {value}"
-             for key, value in meta.items() if value is not None]
+    lines = [
+        f"{key}: {value!r}" if isinstance(value, str) else f"{key}: {value}"
+        for key, value in meta.items()
+        if value is not None
+    ]
     path = folder / f"{slug}.md"
     path.write_text("---\n" + "\n".join(lines) + "\n---\n" + body, encoding="utf-8")
     return path
 
 
-@pytest.mark.parametrize("missing", ["title", "subtitle", "topic", "author", "description", "published"])
+@pytest.mark.parametrize(
+    "missing", ["title", "subtitle", "topic", "author", "description", "published"]
+)
 def test_missing_required_field_is_named_with_the_file(content_dir, missing):
     write_article(content_dir, slug="broken-article", **{missing: None})
     with pytest.raises(ContentError) as error:
@@ -105,7 +110,10 @@ def test_articles_are_newest_first_and_grouped_by_topic(content_dir):
     write_article(content_dir, slug="oldest", published="2024-01-01", updated="2024-01-01")
     write_article(content_dir, slug="newest", published="2026-05-01", updated="2026-05-02")
     write_article(
-        content_dir, slug="middle", topic="Agent Workflows", published="2025-01-01",
+        content_dir,
+        slug="middle",
+        topic="Agent Workflows",
+        published="2025-01-01",
         updated="2025-06-01",
     )
     library = load_library(content_dir)

@@ -33,7 +33,9 @@ def test_revalidated_view_still_counts(app, client, seed_slug):
 
 
 def test_crawlers_and_unknown_articles_are_not_counted(app, client):
-    client.get(ARTICLE_URL, headers={"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"})
+    client.get(
+        ARTICLE_URL, headers={"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
+    )
     client.get("/library/not-an-article")
     assert stats(app) == {}
 

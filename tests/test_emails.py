@@ -177,8 +177,8 @@ def test_owner_notification_has_every_answer_the_score_and_the_source(details):
         "    Three pilots, no plan.\n    We need someone to design the whole system.",
         "Suggested engagement: AI Systems Architect",
         "Article: AI Systems Architect vs AI Engineer",
-        "First visit: source linkedin, medium social, campaign architecture-2026, "
-        "referrer https://www.linkedin.com/, landed on /library/ai-systems-architect-vs-ai-engineer",
+        "First visit: source linkedin, medium social, campaign architecture-2026, referrer "
+        "https://www.linkedin.com/, landed on /library/ai-systems-architect-vs-ai-engineer",
         "Latest visit: referrer https://www.google.com/, landed on /",
         "Articles read: ai-systems-architect-vs-ai-engineer, agent-orchestration",
     ):

@@ -156,8 +156,14 @@ def test_comparison_table_has_eight_rows_with_marks_a_screen_reader_can_read(art
 
 def test_engineer_focus_areas_and_failure_modes_are_all_there(article_page):
     html = article_page.get_data(as_text=True)
-    for focus in ["Model Implementation", "Prompt Engineering", "Fine-Tuning",
-                  "API Integration", "ML Pipelines", "Capability Building"]:
+    for focus in [
+        "Model Implementation",
+        "Prompt Engineering",
+        "Fine-Tuning",
+        "API Integration",
+        "ML Pipelines",
+        "Capability Building",
+    ]:
         assert f"<dt>{focus}</dt>" in html
     assert "Without an AI Systems Architect" in html
     assert "Technical debt accumulates faster than value is delivered" in html
@@ -167,7 +173,9 @@ def test_both_hire_when_lists_are_numbered_lists_of_six(article_page):
     html = article_page.get_data(as_text=True)
     for engagement in ("architect", "engineer"):
         section = re.search(
-            rf'<section class="hire-when" data-engagement="{engagement}">(.*?)</section>', html, re.S
+            rf'<section class="hire-when" data-engagement="{engagement}">(.*?)</section>',
+            html,
+            re.S,
         ).group(1)
         assert section.count("<li>") == 6
         assert "<ol>" in section
@@ -195,7 +203,9 @@ def test_article_json_ld_names_the_author_as_a_person_with_dates(article_page):
     assert article["dateModified"] == "2026-06-01"
     crumbs = blocks["BreadcrumbList"]["itemListElement"]
     assert [c["name"] for c in crumbs] == [
-        "Intelligence Library", "AI Systems Architecture", article["headline"]
+        "Intelligence Library",
+        "AI Systems Architecture",
+        article["headline"],
     ]
     assert crumbs[2]["item"] == "https://example.test" + ARTICLE_URL
 
@@ -214,7 +224,8 @@ def test_topic_link_and_call_to_action_point_where_they_should(article_page):
     html = article_page.get_data(as_text=True)
     assert re.search(
         r'<a class="topic-link" href="/library/topics/ai-systems-architecture">'
-        r"Explore AI Systems Architecture →</a>", html
+        r"Explore AI Systems Architecture →</a>",
+        html,
     )
     cta = re.search(r'<aside class="cta.*?</aside>', html, re.S).group(0)
     assert "Next step" in cta
@@ -243,7 +254,9 @@ def test_topic_page_lists_its_articles(client):
     assert f'href="{ARTICLE_URL}"' in html
 
 
-@pytest.mark.parametrize("url", ["/library/no-such-article", "/library/topics/no-such-topic", "/nowhere"])
+@pytest.mark.parametrize(
+    "url", ["/library/no-such-article", "/library/topics/no-such-topic", "/nowhere"]
+)
 def test_unknown_pages_get_the_sites_own_404(client, url):
     response = client.get(url)
     assert response.status_code == 404

@@ -29,7 +29,8 @@ def kinds_for(app, booking_id) -> list[tuple[str, str]]:
         return [
             (m.kind, m.status)
             for m in db.session.scalars(
-                select(OutboxMessage).where(OutboxMessage.booking_id == booking_id)
+                select(OutboxMessage)
+                .where(OutboxMessage.booking_id == booking_id)
                 .order_by(OutboxMessage.id)
             )
         ]

@@ -166,9 +166,7 @@ def test_backoff_doubles_from_thirty_seconds_up_to_an_hour():
     assert backoff(10_000) == timedelta(hours=1)
 
 
-def test_refused_recipient_fails_for_good_without_holding_back_others(
-    session, mailer, smtp_server
-):
+def test_refused_recipient_fails_for_good_without_holding_back_others(session, mailer, smtp_server):
     smtp_server.refuse("nobody@example.test", "550 5.1.1 No such mailbox here")
     refused_id, delivered_id = queue(session, draft(to="nobody@example.test"), draft())
     assert send(session, mailer) == SendReport(sent=1, failed=1)

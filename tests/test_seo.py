@@ -14,7 +14,9 @@ def test_sitemap_lists_articles_and_topics_with_last_modified_dates(client):
     assert response.mimetype == "application/xml"
     root = ET.fromstring(response.data)
     entries = {
-        url.findtext("s:loc", namespaces=SITEMAP_NS): url.findtext("s:lastmod", namespaces=SITEMAP_NS)
+        url.findtext("s:loc", namespaces=SITEMAP_NS): url.findtext(
+            "s:lastmod", namespaces=SITEMAP_NS
+        )
         for url in root.findall("s:url", SITEMAP_NS)
     }
     assert entries[ARTICLE] == "2026-06-01"
@@ -36,7 +38,7 @@ def test_feed_is_atom_with_the_article_entry(client):
     assert entry.findtext("a:updated", namespaces=ATOM_NS) == "2026-06-01T00:00:00+00:00"
     assert entry.find("a:author/a:name", ATOM_NS).text == "Saed Shafane"
     content = entry.findtext("a:content", namespaces=ATOM_NS)
-    assert "<h2 id=\"frequently-asked-questions\">Frequently Asked Questions</h2>" in content
+    assert '<h2 id="frequently-asked-questions">Frequently Asked Questions</h2>' in content
     assert root.findtext("a:updated", namespaces=ATOM_NS) == "2026-06-01T00:00:00+00:00"
 
 

@@ -36,7 +36,10 @@ def show():
 @availability_cli.command("set")
 @click.option("--timezone", help="IANA zone, e.g. Europe/London.")
 @click.option(
-    "--hours", "hours", multiple=True, metavar="DAY=RANGES",
+    "--hours",
+    "hours",
+    multiple=True,
+    metavar="DAY=RANGES",
     help="e.g. mon=09:00-12:00,13:00-17:00 (repeat per day; 'sat=' clears a day).",
 )
 @click.option("--call-minutes", type=int)
@@ -46,8 +49,17 @@ def show():
 @click.option("--daily-limit", type=int, help="0 for no limit.")
 @click.option("--day-off", "days_off", multiple=True, metavar="YYYY-MM-DD")
 @click.option("--clear-days-off", is_flag=True)
-def set_rules(timezone, hours, call_minutes, buffer_minutes, notice_hours, horizon_days,
-              daily_limit, days_off, clear_days_off):
+def set_rules(
+    timezone,
+    hours,
+    call_minutes,
+    buffer_minutes,
+    notice_hours,
+    horizon_days,
+    daily_limit,
+    days_off,
+    clear_days_off,
+):
     """Change some rules; the rest stay as they are. Existing bookings are never touched."""
     values = load_values(db.session)
     if timezone:
@@ -60,8 +72,11 @@ def set_rules(timezone, hours, call_minutes, buffer_minutes, notice_hours, horiz
             values.weekly_hours[str(WEEKDAY_KEYS.index(day.lower()[:3]))] = parse_ranges(ranges)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--hours") from error
-    for name, value in (("call_minutes", call_minutes), ("buffer_minutes", buffer_minutes),
-                        ("horizon_days", horizon_days)):
+    for name, value in (
+        ("call_minutes", call_minutes),
+        ("buffer_minutes", buffer_minutes),
+        ("horizon_days", horizon_days),
+    ):
         if value is not None:
             setattr(values, name, value)
     if notice_hours is not None:

@@ -39,7 +39,9 @@ class CheckboxList(SelectMultipleField):
 
 class BookingForm(FlaskForm):
     name = StringField(
-        "Your name", filters=[strip], validators=[DataRequired("Please tell us your name."), Length(max=200)]
+        "Your name",
+        filters=[strip],
+        validators=[DataRequired("Please tell us your name."), Length(max=200)],
     )
     email = StringField(
         "Work email",
@@ -50,10 +52,14 @@ class BookingForm(FlaskForm):
         ],
     )
     company = StringField(
-        "Company", filters=[strip], validators=[DataRequired("Please name your company."), Length(max=200)]
+        "Company",
+        filters=[strip],
+        validators=[DataRequired("Please name your company."), Length(max=200)],
     )
     role = StringField(
-        "Your role", filters=[strip], validators=[DataRequired("Please tell us your role."), Length(max=200)]
+        "Your role",
+        filters=[strip],
+        validators=[DataRequired("Please tell us your role."), Length(max=200)],
     )
     company_size = SelectField(
         "Company size",

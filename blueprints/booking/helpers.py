@@ -12,10 +12,22 @@ from domain.content import Article, Library
 from domain.slots import slots_by_local_day
 
 POPULAR_ZONES = (
-    "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "Europe/Amsterdam",
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-    "America/Toronto", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo",
-    "Australia/Sydney", "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Amsterdam",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
 )
 
 SLOT_MESSAGES = {
@@ -73,7 +85,9 @@ class DayChoice:
 
 
 def day_choices(slots: list[datetime], timezone: str) -> list[DayChoice]:
-    return [DayChoice(day, tuple(times)) for day, times in slots_by_local_day(slots, timezone).items()]
+    return [
+        DayChoice(day, tuple(times)) for day, times in slots_by_local_day(slots, timezone).items()
+    ]
 
 
 def pick_day(days: list[DayChoice], wanted: str | None) -> DayChoice | None:
@@ -107,8 +121,10 @@ def signal_groups(article: Article | None) -> list[tuple[str, list[Signal]]]:
     if article is None:
         return []
     return [
-        (article.hire_headings.get(engagement, engagement),
-         [s for s in signals if s.engagement == engagement])
+        (
+            article.hire_headings.get(engagement, engagement),
+            [s for s in signals if s.engagement == engagement],
+        )
         for engagement in article.hire_signals
     ]
 

@@ -65,20 +65,37 @@ def manage(token: str):
     now = utc_now()
     upcoming = [b for b in lead.bookings if b.status == "active" and b.ends_at > now]
     past = [b for b in lead.bookings if b not in upcoming]
-    return private(render_template(
-        "booking/manage.html", lead=lead, token=token, upcoming=upcoming, past=past, now=now,
-        form=ConfirmForm(), local=local, zone_label=zone_label, links=call_links,
-    ))
+    return private(
+        render_template(
+            "booking/manage.html",
+            lead=lead,
+            token=token,
+            upcoming=upcoming,
+            past=past,
+            now=now,
+            form=ConfirmForm(),
+            local=local,
+            zone_label=zone_label,
+            links=call_links,
+        )
+    )
 
 
 @bp.get("/booking/<token>/confirmed")
 def confirmed(token: str):
     lead = lead_for(token)
     booking = call_of(lead, request.args.get("call", type=int) or 0)
-    return private(render_template(
-        "booking/confirmed.html", lead=lead, booking=booking, token=token, local=local,
-        zone_label=zone_label, links=call_links(booking, token),
-    ))
+    return private(
+        render_template(
+            "booking/confirmed.html",
+            lead=lead,
+            booking=booking,
+            token=token,
+            local=local,
+            zone_label=zone_label,
+            links=call_links(booking, token),
+        )
+    )
 
 
 @bp.get("/booking/<token>/calls/<int:call_id>.ics")
@@ -98,8 +115,9 @@ def cancel(token: str, call_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        cancel_call(db.session, lead_id=lead.id, booking_id=call_id, now=utc_now(),
-                    plan_emails=plan_emails)
+        cancel_call(
+            db.session, lead_id=lead.id, booking_id=call_id, now=utc_now(), plan_emails=plan_emails
+        )
     except BookingClosed:
         flash("That call was already cancelled or has taken place, so nothing changed.")
         return redirect(url_for("booking.manage", token=token), code=303)
@@ -121,12 +139,22 @@ def reschedule(token: str, call_id: int):
     new_slot = parse_slot(request.args.get("slot"))
     slots = available_slots(rules, busy_bookings(db.session, rules, now, excluding=booking.id), now)
     days = day_choices(slots, timezone)
-    return private(render_template(
-        "booking/reschedule.html", lead=lead, booking=booking, token=token, days=days,
-        chosen=pick_day(days, request.args.get("day")), new_slot=new_slot, timezone=timezone,
-        zone_label=zone_label(now, timezone), form=ConfirmForm(slot=slot_value(new_slot) if new_slot else "", timezone=timezone),
-        local=local, slot_value=slot_value,
-    ))
+    return private(
+        render_template(
+            "booking/reschedule.html",
+            lead=lead,
+            booking=booking,
+            token=token,
+            days=days,
+            chosen=pick_day(days, request.args.get("day")),
+            new_slot=new_slot,
+            timezone=timezone,
+            zone_label=zone_label(now, timezone),
+            form=ConfirmForm(slot=slot_value(new_slot) if new_slot else "", timezone=timezone),
+            local=local,
+            slot_value=slot_value,
+        )
+    )
 
 
 @bp.post("/booking/<token>/calls/<int:call_id>/reschedule")
@@ -143,8 +171,15 @@ def reschedule_submit(token: str, call_id: int):
         flash("Please choose a new time.")
         return redirect(back, code=303)
     try:
-        reschedule_call(db.session, lead_id=lead.id, booking_id=call_id, new_start=new_slot,
-                        visitor_timezone=timezone, now=utc_now(), plan_emails=plan_emails)
+        reschedule_call(
+            db.session,
+            lead_id=lead.id,
+            booking_id=call_id,
+            new_start=new_slot,
+            visitor_timezone=timezone,
+            now=utc_now(),
+            plan_emails=plan_emails,
+        )
     except SlotUnavailable as error:
         flash(f"{SLOT_MESSAGES.get(error.code, SLOT_MESSAGES['taken'])} Your call has not moved.")
         return redirect(back, code=303)

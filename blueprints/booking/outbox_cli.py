@@ -46,7 +46,9 @@ def stop_on_signals(stop: threading.Event) -> None:
 
     def request_stop(signum, _frame):
         stop.set()
-        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+        signal.signal(
+            signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+        )
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, request_stop)

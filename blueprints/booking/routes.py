@@ -1,11 +1,12 @@
 """`/book`: step one picks a time in the visitor's zone, step two gives the details."""
 
-from wtforms.fields.choices import SelectChoice
 from flask import current_app, redirect, render_template, request, session, url_for
+from wtforms.fields.choices import SelectChoice
 
 from blueprints.booking import bp
 from blueprints.booking.forms import CONSENT_VERSION, BookingForm
 from blueprints.booking.helpers import (
+    SLOT_MESSAGES,
     day_choices,
     parse_slot,
     pick_day,
@@ -13,7 +14,6 @@ from blueprints.booking.helpers import (
     signal_source,
     signals_of,
     slot_value,
-    SLOT_MESSAGES,
     valid_timezone,
     zone_label,
 )
@@ -69,17 +69,28 @@ def render_picker(rules, now, slug, timezone):
     passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
     return render_template(
         "booking/pick_time.html",
-        days=days, chosen=chosen, timezone=timezone, article=library().article(slug) if slug else None,
-        slug=slug, zone_label=zone_label(now, timezone), owner_zone=zone_label(now, rules.timezone),
-        call_minutes=rules.call_minutes, passthrough=passthrough,
-        situation=request.args.getlist("situation"), slot_value=slot_value,
+        days=days,
+        chosen=chosen,
+        timezone=timezone,
+        article=library().article(slug) if slug else None,
+        slug=slug,
+        zone_label=zone_label(now, timezone),
+        owner_zone=zone_label(now, rules.timezone),
+        call_minutes=rules.call_minutes,
+        passthrough=passthrough,
+        situation=request.args.getlist("situation"),
+        slot_value=slot_value,
     )
 
 
 def prefill(slot, timezone) -> dict:
     values = {name: request.args.get(name, "")[:2000] for name in PREFILL_FIELDS}
-    return {**values, "situation": request.args.getlist("situation"),
-            "slot": slot_value(slot), "timezone": timezone}
+    return {
+        **values,
+        "situation": request.args.getlist("situation"),
+        "slot": slot_value(slot),
+        "timezone": timezone,
+    }
 
 
 def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), status=200):
@@ -87,10 +98,17 @@ def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), s
     form.situation.choices = [SelectChoice(s.key, s.label) for s in signals_of(article)]
     return render_template(
         "booking/details.html",
-        form=form, slot=slot, timezone=timezone, zone_label=zone_label(slot or now, timezone),
-        owner_zone=zone_label(slot or now, rules.timezone), owner_timezone=rules.timezone,
-        call_minutes=rules.call_minutes, slug=slug, groups=signal_groups(article),
-        alternatives=alternatives, slot_value=slot_value,
+        form=form,
+        slot=slot,
+        timezone=timezone,
+        zone_label=zone_label(slot or now, timezone),
+        owner_zone=zone_label(slot or now, rules.timezone),
+        owner_timezone=rules.timezone,
+        call_minutes=rules.call_minutes,
+        slug=slug,
+        groups=signal_groups(article),
+        alternatives=alternatives,
+        slot_value=slot_value,
     ), status
 
 
@@ -128,25 +146,46 @@ def submit():
         form.slot.errors = [*form.slot.errors, problem]
     if not valid or problem:
         return render_details(
-            form, rules, now, slug, timezone, slot,
-            alternatives=alternatives_after(slot, rules, now) if problem else (), status=400,
+            form,
+            rules,
+            now,
+            slug,
+            timezone,
+            slot,
+            alternatives=alternatives_after(slot, rules, now) if problem else (),
+            status=400,
         )
     booking_request = BookingRequest(
-        name=form.name.data.strip(), email=form.email.data.strip(),
-        company=form.company.data.strip(), role=form.role.data.strip(),
+        name=form.name.data.strip(),
+        email=form.email.data.strip(),
+        company=form.company.data.strip(),
+        role=form.role.data.strip(),
         company_size=form.company_size.data,
         signals=tuple(signals[key] for key in form.situation.data if key in signals),
-        message=(form.message.data or "").strip(), consent_version=CONSENT_VERSION,
-        start=slot, visitor_timezone=timezone, submission_key=form.submission_key.data,
-        source_article=slug, attribution=attribution_record(session.get("visit"), slug),
+        message=(form.message.data or "").strip(),
+        consent_version=CONSENT_VERSION,
+        start=slot,
+        visitor_timezone=timezone,
+        submission_key=form.submission_key.data,
+        source_article=slug,
+        attribution=attribution_record(session.get("visit"), slug),
     )
     try:
         booked = book_call(db.session, booking_request, now=now, plan_emails=plan_emails)
     except SlotUnavailable as error:
-        form.slot.errors = [*form.slot.errors, SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])]
+        form.slot.errors = [
+            *form.slot.errors,
+            SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"]),
+        ]
         return render_details(
-            form, rules, now, slug, timezone, slot,
-            alternatives=alternatives_after(slot, rules, now), status=409,
+            form,
+            rules,
+            now,
+            slug,
+            timezone,
+            slot,
+            alternatives=alternatives_after(slot, rules, now),
+            status=409,
         )
     if booked.created:
         deliver_soon(booked.booking.id)
@@ -193,4 +232,3 @@ def count_cta_click(slug: str | None) -> None:
 @bp.errorhandler(429)
 def too_many_requests(error):
     return render_template("booking/too_many.html"), 429
-

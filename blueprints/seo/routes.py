@@ -27,9 +27,7 @@ def xml_response(template: str, mimetype: str, **context):
 def sitemap():
     content = library()
     newest = max((a.updated for a in content.articles), default=None)
-    return xml_response(
-        "seo/sitemap.xml", "application/xml", content=content, newest=newest
-    )
+    return xml_response("seo/sitemap.xml", "application/xml", content=content, newest=newest)
 
 
 @bp.get("/feed.xml")
@@ -48,7 +46,13 @@ def feed():
 @bp.get("/robots.txt")
 def robots():
     site = current_app.config["SITE_URL"]
-    lines = ["User-agent: *", "Disallow: /owner/", "Disallow: /booking/", "", f"Sitemap: {site}{url_for('seo.sitemap')}"]
+    lines = [
+        "User-agent: *",
+        "Disallow: /owner/",
+        "Disallow: /booking/",
+        "",
+        f"Sitemap: {site}{url_for('seo.sitemap')}",
+    ]
     response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
     response.cache_control.public = True
     response.cache_control.max_age = 86400

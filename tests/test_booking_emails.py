@@ -1,0 +1,98 @@
+"""A booking's emails, end to end: the page writes them, the outbox sends them over real SMTP."""
+
+import re
+
+import pytest
+from icalendar import Calendar
+
+from tests.conftest import Visitor
+
+
+@pytest.fixture
+def mailing(settings, mail_settings):
+    settings.update(mail_settings)
+    return settings
+
+
+def send_outbox(runner) -> str:
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_booking_emails_both_sides_in_their_own_zones(
+    mailing, app, client, runner, open_hours, smtp_server
+):
+    visitor = Visitor(client, timezone="America/New_York")
+    location = visitor.book().headers["Location"]
+    assert "sent 2" in send_outbox(runner)  # the reminder waits for its day
+    smtp_server.wait_for(2)
+    confirmation = smtp_server.to("ada@analytical-engines.co.uk")[0]
+    notification = smtp_server.to("owner@example.test")[0]
+
+    assert "America/New_York" in confirmation.text
+    manage_path = location.split("/confirmed")[0]
+    assert f"https://example.test{manage_path}" in confirmation.text
+    invite = confirmation.attachments[0]
+    assert invite.get_content_type() == "text/calendar"
+    event = Calendar.from_ical(invite.get_content()).walk("VEVENT")[0]
+    assert event.decoded("dtstart").utcoffset().total_seconds() == 0
+
+    assert "Europe/London" in notification.text
+    for answer in (
+        "Ada Lovelace",
+        "Analytical Engines Ltd",
+        "Chief Technology Officer",
+        "Scaling AI across multiple departments simultaneously",
+        "none of them build on each other",
+    ):
+        assert answer in notification.text
+    assert re.search(r"[Ff]it score\D+\d+", notification.text)
+
+
+def test_mail_outage_loses_nothing(mailing, app, client, runner, open_hours, smtp_server):
+    smtp_server.stop()
+    assert Visitor(client).book().status_code == 303  # the visitor is not kept waiting
+    assert "retried 2" in send_outbox(runner)
+    assert smtp_server.messages == []
+    smtp_server.start()
+    from datetime import UTC, datetime, timedelta
+
+    from domain.mailer import mailer_from_config
+    from domain.outbox import send_due
+    from extensions import db
+
+    with app.app_context():
+        later = datetime.now(UTC) + timedelta(minutes=5)  # past the first back-off
+        report = send_due(
+            db.session, mailer_from_config(app.config), app.config["MAIL_FROM"], now=later
+        )
+    assert report.sent == 2
+    smtp_server.wait_for(2)
+    assert {m.rcpt_tos[0] for m in smtp_server.messages} == {
+        "ada@analytical-engines.co.uk",
+        "owner@example.test",
+    }
+
+
+def test_cancelling_emails_a_cancellation_with_a_cancel_invite(
+    mailing, app, client, runner, open_hours, smtp_server
+):
+    location = Visitor(client).book().headers["Location"]
+    send_outbox(runner)
+    manage_path, call_id = location.split("/confirmed?call=")
+    client.post(f"{manage_path}/calls/{call_id}/cancel")
+    send_outbox(runner)
+    smtp_server.wait_for(4)
+    cancellation = smtp_server.to("ada@analytical-engines.co.uk")[-1]
+    assert "cancel" in cancellation.subject.lower()
+    assert "METHOD:CANCEL" in cancellation.attachments[0].get_content()
+    assert "cancel" in smtp_server.to("owner@example.test")[-1].subject.lower()
+
+
+def test_without_smtp_the_email_is_written_to_the_log(app, client, runner, open_hours, caplog):
+    Visitor(client).book()
+    with caplog.at_level("INFO"):
+        send_outbox(runner)
+    assert "ada@analytical-engines.co.uk" in caplog.text
+    assert "Analytical Engines Ltd" in caplog.text
