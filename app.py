@@ -15,7 +15,7 @@ from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine
-from extensions import csrf, db, limiter, migrate
+from extensions import csrf, db, limiter, login_manager, migrate
 
 load_dotenv()
 
@@ -74,6 +74,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "owner.login"
+    login_manager.session_protection = "strong"
 
 
 def register_content(app: Flask) -> None:
@@ -110,8 +113,9 @@ def register_attribution(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from blueprints.booking import availability_cli, outbox_cli
     from blueprints.library import content_cli
+    from blueprints.owner import owner_cli
 
-    for group in (content_cli, availability_cli, outbox_cli):
+    for group in (content_cli, availability_cli, outbox_cli, owner_cli):
         app.cli.add_command(group)
 
 
@@ -142,10 +146,12 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.booking import bp as booking_bp
     from blueprints.library import bp as library_bp
     from blueprints.ops import bp as ops_bp
+    from blueprints.owner import bp as owner_bp
     from blueprints.seo import bp as seo_bp
 
     app.register_blueprint(library_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(owner_bp)
     app.register_blueprint(seo_bp)
     app.register_blueprint(ops_bp)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -55,6 +56,8 @@ class ArticleDailyStat(db.Model):
     views: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     cta_clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
     bookings: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    # Leads from this article marked won (net of un-won); anonymous, so erasure keeps it.
+    won: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
 
 class AvailabilitySettings(db.Model):
@@ -74,10 +77,33 @@ class AvailabilitySettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+LEAD_STATUSES = (
+    "new",
+    "contacted",
+    "call_booked",
+    "qualified",
+    "proposal",
+    "won",
+    "lost",
+    "spam",
+)
+
+
 class Lead(db.Model):
     """A person who booked, unique on the normalised email; a returning visitor is one lead."""
 
     __tablename__ = "lead"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('new', 'contacted', 'call_booked', 'qualified', 'proposal', 'won', "
+            "'lost', 'spam')",
+            name="status_known",
+        ),
+        Index("ix_lead_status_created", "status", "created_at"),
+        Index("ix_lead_source_created", "source_article", "created_at"),
+        Index("ix_lead_fit_score", "fit_score"),
+        Index("ix_lead_next_call_at", "next_call_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
@@ -96,6 +122,8 @@ class Lead(db.Model):
     consent_version: Mapped[str] = mapped_column(String(40))
     consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     manage_nonce: Mapped[str] = mapped_column(String(64))
+    # The start of the earliest upcoming active call, kept by domain/booking.py for sorting.
+    next_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -105,6 +133,60 @@ class Lead(db.Model):
         passive_deletes=True,
         order_by="Booking.starts_at",
     )
+    events: Mapped[list["LeadEvent"]] = relationship(
+        back_populates="lead",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LeadEvent.at",
+    )
+
+
+class LeadEvent(db.Model):
+    """The lead's timeline: the owner's notes and status changes, time-stamped."""
+
+    __tablename__ = "lead_event"
+    __table_args__ = (Index("ix_lead_event_lead_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # "note" | "status"
+    body: Mapped[str] = mapped_column(Text, default="")
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+
+    lead: Mapped[Lead] = relationship(back_populates="events")
+
+
+class Owner(db.Model):
+    """The consultant's account. `session_token` changes at every login and logout, and a
+    session is only valid while it carries the current one."""
+
+    __tablename__ = "owner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    session_token: Mapped[str] = mapped_column(String(64))
+    last_seen_leads_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt (never the password), for throttling per account and per IP."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Booking(db.Model):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,7 +141,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails) -> Booked:
         lead = upsert_lead(session, request, fit.score, fit.engagement, now)
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
-        session.flush()
+        refresh_next_call(session, lead, now)
         if request.source_article:
             upsert_counts(
                 session.connection(), {(request.source_article, now.date(), "bookings"): 1}
@@ -198,6 +198,15 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
     )
 
 
+def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:
+    session.flush()
+    lead.next_call_at = session.scalar(
+        select(func.min(Booking.starts_at)).where(
+            Booking.lead_id == lead.id, Booking.status == "active", Booking.starts_at >= now
+        )
+    )
+
+
 def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -> None:
     for email in planned:
         enqueue(
@@ -246,7 +255,7 @@ def reschedule_call(
             booking.owner_timezone = rules.timezone
             booking.visitor_timezone = visitor_timezone
             booking.sequence += 1
-            session.flush()
+            refresh_next_call(session, booking.lead, now)
             cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
             planned = plan_emails(booking.lead, booking, "rescheduled", previous_start)
             queue_emails(session, planned, booking.lead, booking, now)
@@ -263,6 +272,7 @@ def cancel_call(
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.sequence += 1
+        refresh_next_call(session, booking.lead, now)
         cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
         queue_emails(
             session,

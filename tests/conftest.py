@@ -236,3 +236,25 @@ def open_hours(app):
 @pytest.fixture
 def visitor(client, open_hours):
     return Visitor(client)
+
+
+OWNER_EMAIL = "saed@example.test"
+OWNER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def owner_account(app):
+    from domain.owners import create_or_reset_owner
+
+    with app.app_context():
+        create_or_reset_owner(db.session, OWNER_EMAIL, OWNER_PASSWORD)
+        db.session.commit()
+    return OWNER_EMAIL
+
+
+@pytest.fixture
+def owner(client, owner_account):
+    """The test client, logged in as the owner."""
+    response = client.post("/owner/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
