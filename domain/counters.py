@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from models import ArticleDailyStat
 
 CounterKey = tuple[str, date, str]  # (slug, UTC day, one of COUNTER_COLUMNS)
-COUNTER_COLUMNS = ("views", "cta_clicks", "bookings")
+COUNTER_COLUMNS = ("views", "cta_clicks", "bookings", "won")
 
 
 def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:
