@@ -24,6 +24,11 @@ def booking(app, booking_id) -> Booking:
         return found
 
 
+def next_call_of(app, booking_id):
+    with app.app_context():
+        return db.session.get(Booking, booking_id).lead.next_call_at
+
+
 def kinds_for(app, booking_id) -> list[tuple[str, str]]:
     with app.app_context():
         return [
@@ -67,6 +72,7 @@ def test_cancel_frees_the_slot_and_emails_both_sides(app, client, booked, visito
     assert response.status_code == 303
     assert "Your call is cancelled" in client.get(manage_url).get_data(as_text=True)
     assert booking(app, booking_id).status == "cancelled"
+    assert next_call_of(app, booking_id) is None
     kinds = kinds_for(app, booking_id)
     assert ("visitor_reminder", "cancelled") in kinds
     assert ("visitor_cancellation", "pending") in kinds
@@ -105,6 +111,7 @@ def test_reschedule_moves_the_call_and_the_link_keeps_working(app, client, booke
     moved = booking(app, booking_id)
     assert moved.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") == new_slot
     assert moved.sequence == old.sequence + 1
+    assert next_call_of(app, booking_id) == moved.starts_at
     free = visitor.free_slots()
     assert old.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") in free
     assert new_slot not in free
