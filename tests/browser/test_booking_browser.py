@@ -1,0 +1,296 @@
+"""Booking a strategy call in Chromium: from the article to a booked, then cancelled, call.
+
+With JavaScript the visitor's zone is detected; without it the zone list and the forms work
+alone. Every booking page is checked with axe-core in light and dark, at phone and desktop
+width, and photographed into test-artifacts/screenshots.
+"""
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from extensions import db
+from models import Booking
+
+pytestmark = pytest.mark.browser
+
+SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
+WIDTHS = (360, 1280)
+SCHEMES = ("light", "dark")
+ANSWERS = {
+    "Your name": "Grace Hopper",
+    "Work email": "grace@compilers.example.com",
+    "Company": "Compilers Inc",
+    "Your role": "Chief Technology Officer",
+    "Anything else we should know?": "Three pilots, no shared platform; where do we start?",
+}
+COMPANY_SIZE = "51-200"
+SITUATIONS = (
+    "Scaling AI across multiple departments simultaneously",
+    "Existing AI investments are not compounding or integrating",
+)
+CONSENT = re.compile(r"^I agree that Saed Shafane may store my answers")
+BAD_EMAIL = "grace@"
+
+
+def axe_report(violations: list[dict]) -> str:
+    lines = [f"{len(violations)} accessibility violation(s):"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}")
+            lines.append(f"       {node.get('failureSummary', '').replace(chr(10), ' ')}")
+    return "\n".join(lines)
+
+
+def assert_no_axe_violations(page: Page, where: str) -> None:
+    violations = Axe().run(page).response["violations"]
+    assert not violations, f"{where}: {axe_report(violations)}"
+
+
+def assert_no_horizontal_scroll(page: Page, where: str) -> None:
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width, f"{where} scrolls sideways: {scroll_width}px"
+
+
+# Chromium logs the 400 of a form sent back with errors; that answer is the design.
+FORM_REFUSED = "the server responded with a status of 400"
+
+
+def record_console_errors(page: Page) -> list[str]:
+    """Console errors of the page; a blocked inline style or script (CSP) shows up here."""
+    errors: list[str] = []
+
+    def note(message) -> None:
+        if message.type == "error" and FORM_REFUSED not in message.text:
+            errors.append(message.text)
+
+    page.on("console", note)
+    return errors
+
+
+def fill_details(page: Page, *, email: str, consent: bool) -> None:
+    for label, value in ANSWERS.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("Work email").fill(email)
+    page.get_by_label("Company size").select_option(COMPANY_SIZE)
+    for situation in SITUATIONS:
+        page.get_by_role("checkbox", name=situation).check()
+    page.get_by_role("checkbox", name=CONSENT).set_checked(consent)
+
+
+def pick_day_and_first_time(page: Page, day_index: int = 1) -> str:
+    """Choose a day other than the preselected one, then its first time; returns the time."""
+    days = page.get_by_role("navigation", name="Days with free times").get_by_role("link")
+    days.nth(day_index).click()
+    expect(days.nth(day_index)).to_have_attribute("aria-current", "date")
+    expect(page.locator('[aria-current="date"]')).to_have_count(1)
+    first_time = page.locator("section.time-list a.time").first
+    time_text = first_time.inner_text().strip()
+    assert re.fullmatch(r"\d\d:\d\d", time_text)
+    first_time.click()
+    return time_text
+
+
+def booking_row(app) -> Booking:
+    with app.app_context():
+        found = db.session.scalars(select(Booking)).one()
+        db.session.expunge(found)
+        return found
+
+
+def test_reader_books_a_call_from_the_article_and_cancels_it(
+    app, new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="America/New_York").new_page()
+    console_errors = record_console_errors(page)
+    page.goto(f"{live_server}/library/{SEED_SLUG}")
+    next_step = page.get_by_role("complementary", name="Architect a System")
+    next_step.get_by_role("link", name="Book a strategy call").click()
+
+    # booking.js reads the browser's zone and reloads the picker in it.
+    expect(page).to_have_url(re.compile(r"/book\?.*timezone=America(%2F|/)New_York"))
+    assert f"article={SEED_SLUG}" in page.url
+    expect(page.locator(".zone-note")).to_contain_text("America/New_York")
+    expect(page.get_by_label("Your time zone")).to_have_value("America/New_York")
+
+    time_text = pick_day_and_first_time(page)
+    chosen = page.get_by_role("group", name="Your call")
+    expect(chosen).to_contain_text(time_text)
+    expect(chosen).to_contain_text("America/New_York")
+
+    fill_details(page, email=ANSWERS["Work email"], consent=True)
+    page.get_by_role("button", name="Book the call").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your call is booked, {ANSWERS['Your name']}"
+    )
+    times = page.locator("dl.call-times")
+    expect(times).to_contain_text(time_text)
+    expect(times).to_contain_text("America/New_York")
+    expect(times).to_contain_text("Europe/London")  # Saed's own time beside the visitor's
+    stored = booking_row(app)
+    assert (stored.visitor_timezone, stored.source_article) == ("America/New_York", SEED_SLUG)
+
+    page.get_by_role("link", name="manage your booking").click()
+    upcoming = page.get_by_role("region", name="Upcoming")
+    expect(upcoming.get_by_role("article")).to_have_count(1)
+    upcoming.get_by_role("button", name="Cancel this call").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Your call is cancelled")
+    expect(upcoming.get_by_role("article")).to_have_count(0)
+    expect(upcoming).to_contain_text("No upcoming calls")
+    expect(page.get_by_role("region", name="Earlier and cancelled")).to_contain_text("Cancelled")
+    assert booking_row(app).status == "cancelled"
+    assert console_errors == []
+
+
+def test_booking_without_javascript_keeps_answers_beside_the_errors(
+    app, new_context, live_server, open_hours
+):
+    page = new_context(java_script_enabled=False).new_page()
+    console_errors = record_console_errors(page)
+    page.goto(f"{live_server}/book?article={SEED_SLUG}")
+    page.get_by_label("Your time zone").select_option("Asia/Kolkata")
+    page.get_by_role("button", name="Show times").click()
+    expect(page).to_have_url(re.compile(r"timezone=Asia(%2F|/)Kolkata"))
+    expect(page.locator(".zone-note")).to_contain_text("Asia/Kolkata")
+
+    time_text = pick_day_and_first_time(page)
+    expect(page.get_by_role("group", name="Your call")).to_contain_text("Asia/Kolkata")
+    fill_details(page, email=BAD_EMAIL, consent=False)
+    page.get_by_role("button", name="Book the call").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the answers marked below")
+    email = page.get_by_label("Work email")
+    email_field = page.locator(".field", has=email)
+    expect(email_field.locator(".error")).to_have_text(re.compile("valid email address"))
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description(re.compile("valid email address"))
+    consent = page.get_by_role("checkbox", name=CONSENT)
+    consent_field = page.locator(".field", has=consent)
+    expect(consent_field.locator(".error")).to_have_text(re.compile("Please agree"))
+    expect(consent).to_have_accessible_description(re.compile("Please agree"))
+    expect(page.locator(".error")).to_have_count(2)
+
+    # Every other answer is still there, and the same time in the same zone.
+    for label, value in ANSWERS.items():
+        expected = BAD_EMAIL if label == "Work email" else value
+        expect(page.get_by_label(label, exact=True)).to_have_value(expected)
+    expect(page.get_by_label("Company size")).to_have_value(COMPANY_SIZE)
+    for situation in SITUATIONS:
+        expect(page.get_by_role("checkbox", name=situation)).to_be_checked()
+    expect(page.locator('input[name="situation"]:checked')).to_have_count(len(SITUATIONS))
+    expect(consent).not_to_be_checked()
+    chosen = page.get_by_role("group", name="Your call")
+    expect(chosen).to_contain_text(time_text)
+    expect(chosen).to_contain_text("Asia/Kolkata")
+
+    email.fill(ANSWERS["Work email"])
+    consent.check()
+    page.get_by_role("button", name="Book the call").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your call is booked, {ANSWERS['Your name']}"
+    )
+    expect(page.locator("dl.call-times")).to_contain_text(time_text)
+    expect(page.locator("dl.call-times")).to_contain_text("Asia/Kolkata")
+    stored = booking_row(app)
+    assert (stored.visitor_timezone, stored.status) == ("Asia/Kolkata", "active")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_booking_pages_are_accessible_and_fit_the_screen(
+    new_context, live_server, screenshot, open_hours, scheme, width
+):
+    context = new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    console_errors = record_console_errors(page)
+
+    def check(label: str) -> None:
+        where = f"{label} ({scheme}, {width}px)"
+        screenshot(page, f"{label}-{scheme}")
+        assert_no_horizontal_scroll(page, where)
+        assert_no_axe_violations(page, where)
+
+    page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book a strategy call")
+    check("picker")
+
+    pick_day_and_first_time(page)
+    expect(page.get_by_role("group", name="Your call")).to_be_visible()
+    check("details")
+
+    fill_details(page, email=BAD_EMAIL, consent=False)
+    page.get_by_role("button", name="Book the call").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    check("details-errors")
+
+    page.get_by_label("Work email").fill(ANSWERS["Work email"])
+    page.get_by_role("checkbox", name=CONSENT).check()
+    page.get_by_role("button", name="Book the call").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your call is booked")
+    check("confirmed")
+
+    page.get_by_role("link", name="manage your booking").click()
+    expect(page.get_by_role("button", name="Cancel this call")).to_be_visible()
+    check("manage")
+
+    page.get_by_role("link", name="Reschedule").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Move your call")
+    check("reschedule")
+
+    new_time = pick_day_and_first_time(page, day_index=2)
+    expect(page.get_by_role("heading", name="Confirm the new time")).to_be_visible()
+    check("reschedule-confirm")
+
+    page.get_by_role("button", name="Move my call to this time").click()
+    expect(page.get_by_role("status")).to_contain_text("Your call has moved")
+    expect(page.locator("dl.call-times")).to_contain_text(new_time)
+    check("rescheduled")
+
+    page.get_by_role("link", name="manage your booking").click()
+    page.get_by_role("button", name="Cancel this call").click()
+    expect(page.get_by_role("status")).to_contain_text("Your call is cancelled")
+    check("manage-cancelled")
+    assert console_errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_time_taken_meanwhile_offers_other_times_with_answers_kept(
+    app, new_context, live_server, screenshot, open_hours, visitor, scheme, width
+):
+    context = new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
+    page.locator("section.time-list a.time").first.click()
+    fill_details(page, email=ANSWERS["Work email"], consent=True)
+    taken = page.locator('input[name="slot"]').input_value()
+    # Someone else books that very time while this visitor is still typing.
+    assert visitor.book(slot=taken).status_code == 303
+
+    page.get_by_role("button", name="Book the call").click()
+    chosen = page.get_by_role("group", name="Your call")
+    expect(chosen.locator(".error")).to_have_text("That time was just taken, please pick another.")
+    expect(page.get_by_label("Your name")).to_have_value(ANSWERS["Your name"])
+    expect(page.get_by_role("checkbox", name=CONSENT)).to_be_checked()
+    other_times = chosen.get_by_role("radio")
+    expect(other_times.first).to_be_visible()
+    screenshot(page, f"alternatives-{scheme}")
+    assert_no_horizontal_scroll(page, f"alternatives ({scheme}, {width}px)")
+    assert_no_axe_violations(page, f"alternatives ({scheme}, {width}px)")
+
+    other_times.first.check()
+    page.get_by_role("button", name="Book the call").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your call is booked, {ANSWERS['Your name']}"
+    )
+    with app.app_context():
+        assert len(db.session.scalars(select(Booking)).all()) == 2
