@@ -87,7 +87,8 @@ def busy_bookings(
     session: Session, rules: AvailabilityRules, now: datetime, excluding: int | None = None
 ) -> list[Busy]:
     horizon_end = now + rules.min_notice + timedelta(days=rules.horizon_days + 2)
-    query = select(Booking).where(
+    # Only the three times: this runs on every picker page and inside the booking lock.
+    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
         Booking.status == "active",
         Booking.blocked_until > now - timedelta(days=1),
         Booking.starts_at < horizon_end,
@@ -97,7 +98,8 @@ def busy_bookings(
     buffer = timedelta(minutes=rules.buffer_minutes)
     # The slot check adds today's buffer to `end`; the stored span may carry an older one.
     return [
-        Busy(b.starts_at, max(b.ends_at, b.blocked_until - buffer)) for b in session.scalars(query)
+        Busy(start, max(end, blocked_until - buffer))
+        for start, end, blocked_until in session.execute(query)
     ]
 
 

@@ -358,3 +358,23 @@ def test_call_days_ahead_gets_a_reminder_a_day_before(app):
 
 def test_call_booked_for_tomorrow_gets_no_reminder_that_would_repeat_the_confirmation(app):
     assert planned_kinds(app, timedelta(hours=25)) == ["visitor_confirmation", "owner_notification"]
+
+
+def test_changing_zone_or_day_keeps_answers_given_in_the_link(client, open_hours):
+    html = client.get(
+        "/book", query_string={"name": "Grace Hopper", "situation": "engineer-03"}
+    ).get_data(as_text=True)
+    zone_form = re.search(r'<form class="zone-form".*?</form>', html, re.S).group(0)
+    assert '<input type="hidden" name="name" value="Grace Hopper">' in zone_form
+    assert '<input type="hidden" name="situation" value="engineer-03">' in zone_form
+    day_link = re.search(r'<nav class="day-list".*?<a href="([^"]+)"', html, re.S).group(1)
+    assert "name=Grace" in day_link and "situation=engineer-03" in day_link
+
+
+def test_zone_names_are_not_repeated_and_follow_the_date():
+    from blueprints.booking.helpers import zone_label
+
+    assert zone_label(datetime(2026, 1, 5, tzinfo=UTC), "UTC") == "UTC"
+    assert zone_label(datetime(2026, 1, 5, tzinfo=UTC), "Europe/London") == "Europe/London (GMT)"
+    assert zone_label(datetime(2026, 7, 5, tzinfo=UTC), "Europe/London") == "Europe/London (BST)"
+    assert zone_label(datetime(2026, 7, 5, tzinfo=UTC), "Asia/Dubai") == "Asia/Dubai (UTC+04:00)"

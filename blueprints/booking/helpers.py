@@ -56,7 +56,7 @@ def zone_label(moment: datetime, timezone: str) -> str:
     if not abbreviation or abbreviation[0] in "+-":
         offset = moment.astimezone(ZoneInfo(timezone)).strftime("%z")
         abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{timezone} ({abbreviation})"
+    return timezone if abbreviation == timezone else f"{timezone} ({abbreviation})"
 
 
 def local(moment: datetime, timezone: str) -> datetime:

@@ -149,7 +149,7 @@ def reschedule(token: str, call_id: int):
             chosen=pick_day(days, request.args.get("day")),
             new_slot=new_slot,
             timezone=timezone,
-            zone_label=zone_label(now, timezone),
+            zone_label=zone_label(new_slot or booking.starts_at, timezone),
             form=ConfirmForm(slot=slot_value(new_slot) if new_slot else "", timezone=timezone),
             local=local,
             slot_value=slot_value,
@@ -160,12 +160,12 @@ def reschedule(token: str, call_id: int):
 @bp.post("/booking/<token>/calls/<int:call_id>/reschedule")
 def reschedule_submit(token: str, call_id: int):
     lead = lead_for(token)
-    call_of(lead, call_id)
+    current = call_of(lead, call_id)
     form = ConfirmForm()
     new_slot = parse_slot(form.slot.data)
     if not form.validate_on_submit():
         abort(400)
-    timezone = valid_timezone(form.timezone.data) or "UTC"
+    timezone = valid_timezone(form.timezone.data) or current.visitor_timezone
     back = url_for("booking.reschedule", token=token, call_id=call_id, timezone=timezone)
     if new_slot is None:
         flash("Please choose a new time.")

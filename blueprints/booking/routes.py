@@ -74,8 +74,8 @@ def render_picker(rules, now, slug, timezone):
         timezone=timezone,
         article=library().article(slug) if slug else None,
         slug=slug,
-        zone_label=zone_label(now, timezone),
-        owner_zone=zone_label(now, rules.timezone),
+        # Named for the times shown, so the abbreviation is right across a clock change.
+        zone_label=zone_label(chosen.slots[0] if chosen else now, timezone),
         call_minutes=rules.call_minutes,
         passthrough=passthrough,
         situation=request.args.getlist("situation"),
