@@ -3,9 +3,9 @@
 import os
 import time
 
-from bench import article_page, booking_post, print_figures, slots, table
+from bench import article_page, booking_post, owner_leads, print_figures, slots, table
 
-BENCHMARKS = (article_page, slots, booking_post)
+BENCHMARKS = (article_page, slots, booking_post, owner_leads)
 
 
 def main() -> None:

@@ -1,33 +1,19 @@
 """Helpers of the booking pages: the visitor's zone, the slot picker, signals, call links."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import UTC, date, datetime
 
 from flask import current_app, request
 
 from domain.booking import Signal
 from domain.content import Article, Library
 from domain.slots import slots_by_local_day
-
-POPULAR_ZONES = (
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Amsterdam",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "UTC",
+from domain.timezones import (  # noqa: F401  (re-exported for the booking views)
+    POPULAR_ZONES,
+    local,
+    timezone_names,
+    valid_timezone,
+    zone_label,
 )
 
 SLOT_MESSAGES = {
@@ -39,28 +25,6 @@ SLOT_MESSAGES = {
     "daily_limit": "That day is fully booked. Please pick another day.",
     "taken": "That time was just taken, please pick another.",
 }
-
-
-@lru_cache(maxsize=1)
-def timezone_names() -> tuple[str, ...]:
-    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
-
-
-def valid_timezone(name: str | None) -> str | None:
-    return name if name and name in timezone_names() else None
-
-
-def zone_label(moment: datetime, timezone: str) -> str:
-    """'Europe/London (GMT)': the IANA name a visitor recognises, and the abbreviation."""
-    abbreviation = moment.astimezone(ZoneInfo(timezone)).tzname() or ""
-    if not abbreviation or abbreviation[0] in "+-":
-        offset = moment.astimezone(ZoneInfo(timezone)).strftime("%z")
-        abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
-    return timezone if abbreviation == timezone else f"{timezone} ({abbreviation})"
-
-
-def local(moment: datetime, timezone: str) -> datetime:
-    return moment.astimezone(ZoneInfo(timezone))
 
 
 def parse_slot(value: str | None) -> datetime | None:
@@ -75,7 +39,7 @@ def parse_slot(value: str | None) -> datetime | None:
 
 
 def slot_value(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

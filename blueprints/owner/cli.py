@@ -5,11 +5,13 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from blueprints.owner.fake_leads import fake_leads_cli
 from domain.owners import create_or_reset_owner
 from domain.passwords import password_problem
 from extensions import db
 
 owner_cli = AppGroup("owner", help="The owner's account.")
+owner_cli.add_command(fake_leads_cli)
 
 
 @owner_cli.command("create")

@@ -1,10 +1,92 @@
-"""`/owner/leads`: the lead list, one lead, the CSV export (filled in by the leads work)."""
+"""`/owner/leads`: the lead list, its bulk status change, and the CSV export.
 
-from flask import render_template
+Every filter lives in the query string (a view is a bookmark), and the bulk form posts to
+a URL carrying the same query string, so the owner lands back on the view they acted on.
+The rules themselves (filters, order, pages, the CSV's cells) are in `domain.lead_search`.
+"""
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 
 from blueprints.owner import bp
+from blueprints.owner.forms import ActionForm
+from domain.lead_search import (
+    LeadFilter,
+    change_statuses,
+    csv_chunks,
+    csv_rows,
+    page_of,
+    read_lead_ids,
+)
+from domain.lead_statuses import ENGAGEMENT_LABELS, STATUS_LABELS
+from domain.tokens import utc_now
+from extensions import db
+
+SORT_LABELS = {"newest": "Newest first", "score": "Best fit first", "next_call": "Next call first"}
 
 
 @bp.get("/leads")
 def leads():
-    return render_template("owner/dashboard.html")
+    now = utc_now()
+    lead_filter = LeadFilter.from_args(request.args)
+    owner = current_user.owner
+    last_seen = owner.last_seen_leads_at
+    owner.last_seen_leads_at = now  # the dashboard's "new since last visit" starts again
+    db.session.commit()
+    library = current_app.extensions["library"]
+    return render_template(
+        "owner/leads.html",
+        lead_filter=lead_filter,
+        found=page_of(db.session, lead_filter, now),
+        last_seen=last_seen,
+        articles=library.articles,
+        article_titles={article.slug: article.title for article in library.articles},
+        status_labels=STATUS_LABELS,
+        engagement_labels=ENGAGEMENT_LABELS,
+        sort_labels=SORT_LABELS,
+        lead_url=lead_url,
+    )
+
+
+def lead_url(lead_id: int) -> str:
+    if "owner.lead" in current_app.view_functions:  # the lead page, once it is registered
+        return url_for("owner.lead", lead_id=lead_id)
+    return f"/owner/leads/{lead_id}"
+
+
+@bp.post("/leads/bulk-status")
+def leads_bulk_status():
+    lead_filter = LeadFilter.from_args(request.args)
+    back = redirect(url_for("owner.leads", **lead_filter.to_query()), code=303)
+    if not ActionForm().validate_on_submit():
+        flash("That form had expired, so nothing changed. Please try again.")
+        return back
+    status = request.form.get("status", "")
+    lead_ids = read_lead_ids(request.form.getlist("lead_ids"))
+    if status not in STATUS_LABELS or lead_ids is None:
+        flash("Choose a status from the list; nothing changed.")
+        return back
+    if not lead_ids:
+        flash("Select at least one lead; nothing changed.")
+        return back
+    changed = change_statuses(db.session, lead_ids, status, utc_now())
+    flash(f"{changed:,} {'lead' if changed == 1 else 'leads'} moved to {STATUS_LABELS[status]}.")
+    return back
+
+
+@bp.get("/leads.csv")
+def leads_csv():
+    now = utc_now()
+    rows = csv_rows(db.session, LeadFilter.from_args(request.args), now)
+    response = Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="leads-{now:%Y-%m-%d}.csv"'
+    return response

@@ -1,0 +1,174 @@
+"""`/owner/leads/<id>`: one lead — its answers, attribution, calls, status, notes and the
+privacy actions (export as JSON, erase).
+
+Each POST checks the CSRF token, calls one function of domain/lead_actions.py (one
+transaction) and redirects back to the lead with 303; a refused action is flashed, and a
+refused note is shown beside the field with its text kept.
+"""
+
+import json
+from datetime import datetime
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from blueprints.owner import bp
+from blueprints.owner.forms import ActionForm
+from domain.availability import load_values
+from domain.lead_actions import (
+    NOTE_MAX_LENGTH,
+    InvalidNote,
+    LeadActionError,
+    add_note,
+    change_status,
+    check_erase_confirmation,
+    erase_lead,
+    lead_export,
+    record_outcome,
+    timeline,
+)
+from domain.lead_statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
+from domain.scoring import COMPANY_SIZES
+from domain.tokens import utc_now
+from extensions import db
+from models import Lead
+
+TOUCH_LABELS = {
+    "utm_source": "Source",
+    "utm_medium": "Medium",
+    "utm_campaign": "Campaign",
+    "utm_term": "Term",
+    "utm_content": "Content",
+    "referrer": "Referrer",
+    "landing": "Landing page",
+}
+OUTCOME_MESSAGES = {"completed": "Call marked completed.", "no_show": "Call marked no-show."}
+
+
+def lead_or_404(lead_id: int) -> Lead:
+    lead = db.session.get(Lead, lead_id)
+    if lead is None:
+        abort(404)
+    return lead
+
+
+def require_form() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+def back_to_lead(lead_id: int):
+    return redirect(url_for("owner.lead", lead_id=lead_id), code=303)
+
+
+def touch_rows(touch: dict | None) -> list[tuple[str, str]]:
+    """(label, value) for each thing a touch recorded, known keys first; the time apart."""
+    touch = touch or {}
+    known = [(label, touch[key]) for key, label in TOUCH_LABELS.items() if touch.get(key)]
+    other = [
+        (key, str(value))
+        for key, value in touch.items()
+        if key not in TOUCH_LABELS and key != "at" and value
+    ]
+    return known + other
+
+
+def touched_at(touch: dict | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat((touch or {}).get("at", ""))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+def render_lead(lead: Lead, *, note: str = "", note_error: str | None = None, status: int = 200):
+    page = render_template(
+        "owner/lead.html",
+        lead=lead,
+        now=utc_now(),
+        owner_zone=load_values(db.session).timezone,
+        entries=timeline(lead),
+        library=current_app.extensions["library"],
+        statuses=STATUS_LABELS,
+        booking_statuses=BOOKING_STATUS_LABELS,
+        engagements=ENGAGEMENT_LABELS,
+        sizes=dict(COMPANY_SIZES),
+        touch_rows=touch_rows,
+        touched_at=touched_at,
+        note=note,
+        note_error=note_error,
+        note_max=NOTE_MAX_LENGTH,
+    )
+    return page, status
+
+
+@bp.get("/leads/<int:lead_id>", endpoint="lead")
+def lead_page(lead_id: int):
+    return render_lead(lead_or_404(lead_id))
+
+
+@bp.post("/leads/<int:lead_id>/status")
+def lead_status(lead_id: int):
+    lead = lead_or_404(lead_id)
+    require_form()
+    new_status = request.form.get("status", "")
+    try:
+        change_status(db.session, lead, new_status, utc_now(), note=request.form.get("note"))
+    except LeadActionError as error:
+        flash(str(error))
+    else:
+        flash(f"Status changed to {STATUS_LABELS[new_status]}.")
+    return back_to_lead(lead_id)
+
+
+@bp.post("/leads/<int:lead_id>/notes")
+def lead_note(lead_id: int):
+    lead = lead_or_404(lead_id)
+    require_form()
+    body = request.form.get("body", "")
+    try:
+        add_note(db.session, lead, body, utc_now())
+    except InvalidNote as error:
+        return render_lead(lead, note=body, note_error=str(error), status=400)
+    except LeadActionError as error:
+        flash(str(error))
+    else:
+        flash("Note added.")
+    return back_to_lead(lead_id)
+
+
+@bp.post("/leads/<int:lead_id>/bookings/<int:booking_id>/outcome")
+def booking_outcome(lead_id: int, booking_id: int):
+    lead = lead_or_404(lead_id)
+    require_form()
+    outcome = request.form.get("outcome", "")
+    try:
+        record_outcome(db.session, lead, booking_id, outcome, utc_now())
+    except LeadActionError as error:
+        flash(str(error))
+    else:
+        flash(OUTCOME_MESSAGES[outcome])
+    return back_to_lead(lead_id)
+
+
+@bp.get("/leads/<int:lead_id>.json")
+def lead_json(lead_id: int):
+    lead = lead_or_404(lead_id)
+    body = json.dumps(lead_export(lead), indent=2, ensure_ascii=False)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="lead-{lead.id}.json"'
+    return response
+
+
+@bp.post("/leads/<int:lead_id>/erase")
+def lead_erase(lead_id: int):
+    lead = lead_or_404(lead_id)
+    require_form()
+    try:
+        check_erase_confirmation(lead, request.form.get("confirm"))
+    except LeadActionError as error:
+        flash(str(error))
+        return back_to_lead(lead_id)
+    erase_lead(db.session, lead)
+    current_app.logger.info("lead %d erased on request", lead_id)
+    flash("Lead erased")
+    return redirect(url_for("owner.leads"), code=303)

@@ -1,0 +1,296 @@
+"""Finding leads for the owner: the list's filters, one page of results, the CSV export,
+and the bulk status change applied to leads chosen from that list.
+
+A `LeadFilter` is read from the query string, so any view of the list is a bookmark. Bad
+values are dropped, never an error. Dates are UTC calendar days, both ends inclusive.
+Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
+walks), so the deepest allowed page reads some thousands of index entries, not the table;
+past it, narrow the filter or export (the CSV has every match and is streamed).
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from domain.database import serialised_write
+from domain.lead_actions import count_won
+from models import LEAD_STATUSES, Lead, LeadEvent
+
+SORTS = ("newest", "score", "next_call")
+ENGAGEMENTS = ("architect", "engineer")
+SEARCHED = (Lead.name, Lead.email, Lead.company)
+MAX_QUERY_LENGTH = 200
+PER_PAGE = 50
+MAX_PAGE = 200  # with 50 a page: the newest 10,000 matches are browsable
+MAX_BULK = 1000
+CSV_BATCH_ROWS = 500
+CSV_HEADER = (
+    "id", "created_at", "name", "email", "company", "role", "company_size", "status",
+    "fit_score", "suggested_engagement", "source_article", "next_call_at",
+    "utm_source", "utm_medium", "utm_campaign", "referrer",
+)  # fmt: skip
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """What the owner asked the list for; the defaults are "every lead, newest first"."""
+
+    q: str = ""
+    statuses: tuple[str, ...] = ()
+    article: str = ""
+    engagement: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "newest"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, Any]) -> "LeadFilter":
+        """The filter a query string asks for; anything unreadable is left out."""
+        date_from, date_to = read_date(first(args, "from")), read_date(first(args, "to"))
+        if date_from and date_to and date_from > date_to:
+            date_from, date_to = date_to, date_from
+        sort = first(args, "sort")
+        engagement = first(args, "engagement")
+        return cls(
+            q=" ".join(printable(first(args, "q")).split())[:MAX_QUERY_LENGTH],
+            statuses=tuple(s for s in LEAD_STATUSES if s in all_values(args, "status")),
+            article=printable(first(args, "article")).strip()[:200],
+            engagement=engagement if engagement in ENGAGEMENTS else "",
+            date_from=date_from,
+            date_to=date_to,
+            sort=sort if sort in SORTS else "newest",
+            page=min(read_number(first(args, "page")) or 1, MAX_PAGE),
+        )
+
+    def to_query(self, **changes: Any) -> dict[str, Any]:
+        """Query-string values for `url_for`: only what differs from the defaults."""
+        chosen = replace(self, **changes)
+        values = {
+            "q": chosen.q,
+            "status": list(chosen.statuses),
+            "article": chosen.article,
+            "engagement": chosen.engagement,
+            "from": chosen.date_from.isoformat() if chosen.date_from else "",
+            "to": chosen.date_to.isoformat() if chosen.date_to else "",
+            "sort": "" if chosen.sort == "newest" else chosen.sort,
+            "page": chosen.page if chosen.page > 1 else "",
+        }
+        return {key: value for key, value in values.items() if value}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.to_query(sort="newest", page=1))
+
+
+def first(args: Mapping[str, Any], key: str) -> str:
+    value = args.get(key)
+    return value[:1000] if isinstance(value, str) else ""
+
+
+def printable(text: str) -> str:
+    """Without control characters (PostgreSQL refuses NUL in text outright)."""
+    return "".join(char for char in text if char.isprintable() or char == " ")
+
+
+def all_values(args: Mapping[str, Any], key: str) -> list[str]:
+    if hasattr(args, "getlist"):
+        return args.getlist(key)
+    value = args.get(key)
+    return [value] if isinstance(value, str) else list(value or ())
+
+
+def read_number(text: str) -> int | None:
+    """A positive whole number written in at most 9 ASCII digits, else None."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9 and int(text) > 0:
+        return int(text)
+    return None
+
+
+def read_date(text: str) -> date | None:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return day if date.min < day < date.max else None  # room for the day after
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def conditions(lead_filter: LeadFilter) -> list:
+    found = []
+    if lead_filter.q:
+        pattern = "%" + escape_like(lead_filter.q) + "%"
+        found.append(or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED)))
+    if lead_filter.statuses:
+        found.append(Lead.status.in_(lead_filter.statuses))
+    if lead_filter.article:
+        found.append(Lead.source_article == lead_filter.article)
+    if lead_filter.engagement:
+        found.append(Lead.suggested_engagement == lead_filter.engagement)
+    if lead_filter.date_from:
+        found.append(Lead.created_at >= start_of(lead_filter.date_from))
+    if lead_filter.date_to:
+        found.append(Lead.created_at < start_of(lead_filter.date_to + timedelta(days=1)))
+    return found
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ordering(sort: str, now: datetime) -> list:
+    if sort == "score":
+        return [Lead.fit_score.desc(), Lead.id.desc()]
+    newest = [Lead.created_at.desc(), Lead.id.desc()]
+    if sort == "next_call":
+        upcoming = Lead.next_call_at >= now
+        # Upcoming calls first, soonest first; then everyone else, newest first.
+        return [case((upcoming, 0), else_=1), case((upcoming, Lead.next_call_at)), *newest]
+    return newest
+
+
+def lead_query(lead_filter: LeadFilter, now: datetime) -> Select:
+    return select(Lead).where(*conditions(lead_filter)).order_by(*ordering(lead_filter.sort, now))
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    leads: list[Lead]
+    total: int
+    page: int
+    pages: int  # the last page the list offers (at most MAX_PAGE)
+    per_page: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.pages * self.per_page
+
+
+def page_of(
+    session: Session, lead_filter: LeadFilter, now: datetime, per_page: int = PER_PAGE
+) -> LeadPage:
+    """One page of matching leads; a page past the end shows the last one there is."""
+    where = conditions(lead_filter)
+    total = session.scalar(select(func.count(Lead.id)).where(*where))
+    pages = min(MAX_PAGE, max(1, -(-total // per_page)))
+    page = min(lead_filter.page, pages)
+    offset = (page - 1) * per_page
+    if lead_filter.sort == "next_call":
+        leads = next_call_page(session, where, now, offset, per_page)
+    else:
+        query = lead_query(lead_filter, now).limit(per_page).offset(offset)
+        leads = list(session.scalars(query))
+    return LeadPage(leads, total, page, pages, per_page)
+
+
+def next_call_page(
+    session: Session, where: list, now: datetime, offset: int, limit: int
+) -> list[Lead]:
+    """`lead_query`'s next-call order as two index walks (upcoming calls, then the rest),
+    since one sort on "is the call still ahead?" would read every lead for a deep page."""
+    upcoming = Lead.next_call_at >= now
+    ahead = session.scalar(select(func.count(Lead.id)).where(*where, upcoming))
+    leads = []
+    if offset < ahead:
+        query = (
+            select(Lead)
+            .where(*where, upcoming)
+            .order_by(Lead.next_call_at, *ordering("newest", now))
+        )
+        leads = list(session.scalars(query.offset(offset).limit(limit)))
+    if len(leads) < limit:
+        rest = or_(Lead.next_call_at.is_(None), Lead.next_call_at < now)
+        query = select(Lead).where(*where, rest).order_by(*ordering("newest", now))
+        leads += session.scalars(query.offset(max(0, offset - ahead)).limit(limit - len(leads)))
+    return leads
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading quote (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_rows(session: Session, lead_filter: LeadFilter, now: datetime) -> Iterator[tuple]:
+    """The header, then every matching lead in the list's order, read 1,000 at a time."""
+    touch = Lead.first_touch
+    columns = (
+        Lead.id, Lead.created_at, Lead.name, Lead.email, Lead.company, Lead.role,
+        Lead.company_size, Lead.status, Lead.fit_score, Lead.suggested_engagement,
+        Lead.source_article, Lead.next_call_at, touch["utm_source"].as_string(),
+        touch["utm_medium"].as_string(), touch["utm_campaign"].as_string(),
+        touch["referrer"].as_string(),
+    )  # fmt: skip
+    query = (
+        select(*columns)
+        .where(*conditions(lead_filter))
+        .order_by(*ordering(lead_filter.sort, now))
+        .execution_options(yield_per=1000)
+    )
+    yield CSV_HEADER
+    for row in session.execute(query):
+        yield tuple(spreadsheet_safe(csv_value(value)) for value in row)
+
+
+def csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return "" if value is None else value
+
+
+def csv_chunks(rows: Iterable[Iterable], batch_rows: int = CSV_BATCH_ROWS) -> Iterator[str]:
+    """CSV text, one chunk per `batch_rows` rows, so a response streams in steady pieces."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if number % batch_rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def read_lead_ids(values: Iterable[str]) -> list[int] | None:
+    """The chosen lead ids, or None when any is not a lead id or there are too many."""
+    numbers = [read_number(value) for value in values]
+    if len(numbers) > MAX_BULK or None in numbers:
+        return None
+    return sorted(set(numbers))
+
+
+def change_statuses(session: Session, lead_ids: Iterable[int], status: str, now: datetime) -> int:
+    """Move the leads to `status`, each with an event and the won count kept right, in one
+    transaction that commits whole or not at all. The leads are locked in id order first,
+    so a change made meanwhile (here or on a lead's page) is seen, never counted twice.
+    Returns how many leads changed; ids that no longer exist are skipped.
+    """
+    if status not in LEAD_STATUSES:
+        raise ValueError(f"unknown lead status {status!r}")
+    query = select(Lead).where(Lead.id.in_(list(lead_ids))).order_by(Lead.id).with_for_update()
+    changed = 0
+    with serialised_write(session):
+        for lead in session.scalars(query.execution_options(populate_existing=True)):
+            if lead.status == status:
+                continue
+            session.add(
+                LeadEvent(lead_id=lead.id, at=now, kind="status", body="Bulk change",
+                          from_status=lead.status, to_status=status)
+            )  # fmt: skip
+            count_won(session, lead.source_article, lead.status, status, now)
+            lead.status, lead.updated_at = status, now
+            changed += 1
+    return changed
