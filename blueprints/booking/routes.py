@@ -142,19 +142,8 @@ def submit():
         return render_details(form, rules, now, slug, timezone, slot, status=400)
     valid = form.validate()
     problem = slot_error(slot, rules, now)
-    if problem:
-        form.slot.errors = [*form.slot.errors, problem]
     if not valid or problem:
-        return render_details(
-            form,
-            rules,
-            now,
-            slug,
-            timezone,
-            slot,
-            alternatives=alternatives_after(slot, rules, now) if problem else (),
-            status=400,
-        )
+        return redisplay(form, rules, now, slug, timezone, slot, problem, status=400)
     booking_request = BookingRequest(
         name=form.name.data.strip(),
         email=form.email.data.strip(),
@@ -173,20 +162,8 @@ def submit():
     try:
         booked = book_call(db.session, booking_request, now=now, plan_emails=plan_emails)
     except SlotUnavailable as error:
-        form.slot.errors = [
-            *form.slot.errors,
-            SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"]),
-        ]
-        return render_details(
-            form,
-            rules,
-            now,
-            slug,
-            timezone,
-            slot,
-            alternatives=alternatives_after(slot, rules, now),
-            status=409,
-        )
+        message = SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])
+        return redisplay(form, rules, now, slug, timezone, slot, message, status=409)
     if booked.created:
         deliver_soon(booked.booking.id)
     return redirect_to_confirmation(booked.booking)
@@ -196,6 +173,16 @@ def redirect_to_confirmation(booking):
     lead = booking.lead
     token = manage_token(current_app.secret_key, lead.id, lead.manage_nonce)
     return redirect(url_for("booking.confirmed", token=token, call=booking.id), code=303)
+
+
+def redisplay(form, rules, now, slug, timezone, slot, slot_message, *, status):
+    """The form again with its errors and every answer; other times when the slot failed."""
+    if slot_message:
+        form.slot.errors = [*form.slot.errors, slot_message]
+    alternatives = alternatives_after(slot, rules, now) if slot_message else ()
+    return render_details(
+        form, rules, now, slug, timezone, slot, alternatives=alternatives, status=status
+    )
 
 
 def too_fast(form, now) -> bool:
