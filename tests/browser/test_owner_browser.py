@@ -1,0 +1,243 @@
+"""The owner's pages in Chromium: a visitor's booking followed into the owner's pipeline,
+then every owner page checked with axe-core in light and dark, at phone and desktop width,
+and photographed into test-artifacts/screenshots.
+"""
+
+import random
+import re
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import current_app
+from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import select
+
+from blueprints.owner.fake_leads import insert_fake_leads
+from domain.counters import upsert_counts
+from domain.lead_actions import add_note, change_status
+from extensions import db
+from models import Booking, Lead, Owner
+from tests.browser.test_booking_browser import (
+    assert_no_axe_violations,
+    assert_no_horizontal_scroll,
+    fill_details,
+    pick_day_and_first_time,
+    record_console_errors,
+)
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, Visitor
+
+pytestmark = pytest.mark.browser
+
+SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
+WIDTHS = (360, 1280)
+SCHEMES = ("light", "dark")
+RETIRED_SLUG = "prompt-engineering-for-executives"
+LONDON = ZoneInfo("Europe/London")
+NOTE = "Spoke on LinkedIn first.\nWants a roadmap before the board meets in March."
+
+
+def log_in(context: BrowserContext, live_server: str) -> Page:
+    page = context.new_page()
+    page.goto(f"{live_server}/owner/login")
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    return page
+
+
+def test_owner_follows_a_new_booking_into_the_pipeline_then_logs_out(
+    new_context, live_server, open_hours, owner_account
+):
+    visitor = new_context(timezone_id="Europe/London").new_page()
+    visitor.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
+    pick_day_and_first_time(visitor)
+    fill_details(visitor, email="grace@compilers.example.com", consent=True)
+    visitor.get_by_label("Company", exact=True).fill("Compilers Ltd")
+    visitor.get_by_role("button", name="Book the call").click()
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(
+        "Your call is booked, Grace Hopper"
+    )
+
+    owner_context = new_context()
+    page = owner_context.new_page()
+    console_errors = record_console_errors(page)
+    page.goto(f"{live_server}/owner/")
+    expect(page).to_have_url(re.compile(r"/owner/login\?next="))
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    new_leads = page.get_by_role("region", name="New leads since your last visit")
+    expect(new_leads.get_by_role("listitem")).to_have_count(1)
+    expect(new_leads.get_by_role("listitem")).to_contain_text("Grace Hopper, Compilers Ltd")
+    expect(page.get_by_role("region", name="Next calls")).to_contain_text("Grace Hopper")
+
+    page.get_by_role("navigation", name="Owner").get_by_role("link", name="Leads").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Leads")
+    page.get_by_role("searchbox", name="Search").fill("Hopper")
+    page.get_by_role("button", name="Show leads").click()
+    expect(page).to_have_url(re.compile(r"q=Hopper"))
+    expect(page.locator(".lead-count")).to_have_text("1 lead match these filters")
+    rows = page.get_by_role("table").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Compilers Ltd")
+    rows.get_by_role("link", name="Grace Hopper").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
+    status = page.get_by_role("region", name="Status")
+    status.get_by_label("Move to").select_option(label="Qualified")
+    status.get_by_role("button", name="Change status").click()
+    expect(page.locator(".lead-summary")).to_contain_text("Status: Qualified")
+    expect(status.locator('.pipeline [aria-current="step"]')).to_have_text("Qualified")
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.locator(".timeline-status").first).to_contain_text(
+        re.compile(r"Status changed from .+ to Qualified")
+    )
+
+    timeline.get_by_label("Add a note").fill(NOTE)
+    timeline.get_by_role("button", name="Add note").click()
+    note = page.locator(".timeline-note")
+    expect(note).to_have_count(1)
+    expect(note.locator(".timeline-body")).to_have_text(NOTE)
+    stamp = note.locator(".timeline-when time")
+    expect(stamp).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d"))
+    expect(stamp).to_have_text(re.compile(r"\d{1,2} \w{3} \d{4}, \d\d:\d\d"))
+    # Newest first: the note comes before the status change it followed.
+    kinds = timeline.locator(".timeline > li").evaluate_all("items => items.map(i => i.className)")
+    assert kinds.index("timeline-note") < kinds.index("timeline-status"), kinds
+
+    page.get_by_role("navigation", name="Owner").get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{live_server}/owner/login")
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    page.goto(f"{live_server}/owner/")
+    expect(page).to_have_url(re.compile(r"/owner/login\?next="))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    assert console_errors == []
+
+
+def a_month_of_traffic(today: date) -> Counter:
+    """Thirty days of counts for the seed article and for one no longer in the library."""
+    rng = random.Random(30)
+    counts: Counter = Counter()
+    for days_ago in range(1, 30):
+        day = today - timedelta(days=days_ago)
+        for slug, scale in ((SEED_SLUG, 40), (RETIRED_SLUG, 12)):
+            views = rng.randrange(scale // 2, scale)
+            clicks = rng.randrange(views // 8 + 1)
+            counts.update(
+                {
+                    (slug, day, "views"): views,
+                    (slug, day, "cta_clicks"): clicks,
+                    (slug, day, "bookings"): rng.randrange(clicks // 3 + 1),
+                }
+            )
+    return counts
+
+
+def populate_pipeline(app) -> int:
+    """A lead booked through the pages, a call of theirs earlier today, a note and a status
+    change, sixty older synthetic leads (two pages) and a month of article traffic;
+    returns the booked lead's id."""
+    client = app.test_client()
+    client.get(
+        f"/library/{SEED_SLUG}",
+        query_string={"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": "q4"},
+        headers={"Referer": "https://www.linkedin.com/feed/"},
+    )
+    assert Visitor(client).book().status_code == 303
+    now = datetime.now(UTC).replace(microsecond=0)
+    # A call on the owner's (London) today that has already started: half-way since midnight.
+    midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier_today = (midnight + (now - midnight) / 2).astimezone(UTC)
+    earlier_today -= timedelta(
+        minutes=earlier_today.minute % 30,
+        seconds=earlier_today.second,
+        microseconds=earlier_today.microsecond,
+    )
+    with app.app_context():
+        lead = db.session.scalars(select(Lead)).one()
+        booked = lead.bookings[0]
+        db.session.add(
+            Booking(
+                lead_id=lead.id,
+                starts_at=earlier_today,
+                ends_at=earlier_today + timedelta(minutes=30),
+                blocked_until=earlier_today + timedelta(minutes=30),
+                status="active",
+                visitor_timezone="America/New_York",
+                owner_timezone="Europe/London",
+                situation=booked.situation,
+                message="A first, shorter call.",
+                fit_score=booked.fit_score,
+                suggested_engagement=booked.suggested_engagement,
+                submission_key="earlier-today",
+                created_at=now - timedelta(days=3),
+            )
+        )
+        db.session.commit()  # the lead actions below run in transactions of their own
+        change_status(db.session, lead, "contacted", now, note="Replied by email.")
+        add_note(db.session, lead, NOTE, now)
+        slugs = [article.slug for article in current_app.extensions["library"].articles]
+        insert_fake_leads(db.session, 60, seed=7, now=now, article_slugs=slugs)
+        upsert_counts(db.session.connection(), a_month_of_traffic(now.date()))
+        owner = db.session.scalars(select(Owner)).one()
+        owner.last_seen_leads_at = now - timedelta(days=20)
+        db.session.commit()
+        return lead.id
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_owner_pages_are_accessible_and_fit_the_screen(
+    app, new_context, live_server, screenshot, open_hours, owner_account, scheme, width
+):
+    lead_id = populate_pipeline(app)
+    context = new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+
+    def check(page: Page, label: str) -> None:
+        where = f"{label} ({scheme}, {width}px)"
+        screenshot(page, f"{label}-{scheme}")
+        assert_no_horizontal_scroll(page, where)
+        assert_no_axe_violations(page, where)
+
+    login = context.new_page()
+    login.goto(f"{live_server}/owner/login")
+    check(login, "login")
+    login.get_by_label("Email").fill(OWNER_EMAIL)
+    login.get_by_label("Password").fill("not the password")
+    login.get_by_role("button", name="Log in").click()
+    expect(login.get_by_role("alert")).to_contain_text("do not match")
+    check(login, "login-refused")
+    login.close()
+
+    page = log_in(context, live_server)
+    console_errors = record_console_errors(page)
+    expect(page.get_by_role("region", name="Today")).to_contain_text("Ada Lovelace")
+    expect(page.locator(".funnel-chart")).to_be_visible()
+    check(page, "dashboard")
+
+    page.goto(f"{live_server}/owner/leads")
+    expect(page.locator(".lead-new").first).to_be_visible()
+    expect(page.get_by_role("navigation", name="Pages of leads")).to_be_visible()
+    check(page, "leads")
+
+    page.goto(f"{live_server}/owner/leads/{lead_id}")
+    expect(page.locator(".timeline-note")).to_contain_text("board meets in March")
+    page.locator(".danger-zone summary").click()
+    expect(page.get_by_label(re.compile("to confirm"))).to_be_visible()
+    check(page, "lead")
+
+    page.goto(f"{live_server}/owner/availability")
+    expect(page.locator(".preview-times").first).to_be_visible()
+    check(page, "availability")
+
+    page.get_by_label("Monday").fill("09:00-25:00")
+    page.get_by_role("button", name="Save availability").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Monday")).to_have_attribute("aria-invalid", "true")
+    check(page, "availability-refused")
+    assert console_errors == []
