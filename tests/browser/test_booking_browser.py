@@ -8,12 +8,16 @@ width, and photographed into test-artifacts/screenshots.
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from extensions import db
 from models import Booking
+from tests.browser.checks import (
+    assert_no_axe_violations,
+    assert_no_horizontal_scroll,
+    record_console_errors,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -34,44 +38,6 @@ SITUATIONS = (
 )
 CONSENT = re.compile(r"^I agree that Saed Shafane may store my answers")
 BAD_EMAIL = "grace@"
-
-
-def axe_report(violations: list[dict]) -> str:
-    lines = [f"{len(violations)} accessibility violation(s):"]
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            lines.append(f"    at {', '.join(map(str, node['target']))}")
-            lines.append(f"       {node.get('failureSummary', '').replace(chr(10), ' ')}")
-    return "\n".join(lines)
-
-
-def assert_no_axe_violations(page: Page, where: str) -> None:
-    violations = Axe().run(page).response["violations"]
-    assert not violations, f"{where}: {axe_report(violations)}"
-
-
-def assert_no_horizontal_scroll(page: Page, where: str) -> None:
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert scroll_width <= inner_width, f"{where} scrolls sideways: {scroll_width}px"
-
-
-# Chromium logs the 400 of a form sent back with errors; that answer is the design.
-FORM_REFUSED = "the server responded with a status of 400"
-
-
-def record_console_errors(page: Page) -> list[str]:
-    """Console errors of the page; a blocked inline style or script (CSP) shows up here."""
-    errors: list[str] = []
-
-    def note(message) -> None:
-        if message.type == "error" and FORM_REFUSED not in message.text:
-            errors.append(message.text)
-
-    page.on("console", note)
-    return errors
 
 
 def fill_details(page: Page, *, email: str, consent: bool) -> None:

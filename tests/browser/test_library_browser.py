@@ -1,8 +1,9 @@
 """The library as a reader meets it in Chromium: links, layout, accessibility, no JavaScript."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+
+from tests.browser.checks import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -15,21 +16,6 @@ PAGES = {
     "topic": TOPIC_PATH,
 }
 WIDTHS = (360, 1280)
-
-
-def axe_report(violations: list[dict]) -> str:
-    lines = [f"{len(violations)} accessibility violation(s):"]
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            lines.append(f"    at {', '.join(map(str, node['target']))}")
-            lines.append(f"       {node.get('failureSummary', '').replace(chr(10), ' ')}")
-    return "\n".join(lines)
-
-
-def assert_no_axe_violations(page: Page) -> None:
-    violations = Axe().run(page).response["violations"]
-    assert not violations, axe_report(violations)
 
 
 def test_reader_follows_article_to_topic_and_call_to_action(page, live_server):

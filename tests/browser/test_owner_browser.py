@@ -19,13 +19,12 @@ from domain.counters import upsert_counts
 from domain.lead_actions import add_note, change_status
 from extensions import db
 from models import Booking, Lead, Owner
-from tests.browser.test_booking_browser import (
+from tests.browser.checks import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
-    fill_details,
-    pick_day_and_first_time,
     record_console_errors,
 )
+from tests.browser.test_booking_browser import fill_details, pick_day_and_first_time
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, Visitor
 
 pytestmark = pytest.mark.browser
