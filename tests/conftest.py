@@ -7,6 +7,7 @@ that server. Either way the schema is built once per run by the Alembic migratio
 
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,27 @@ def owner(client, owner_account):
     response = client.post("/owner/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
     assert response.status_code == 303, response.get_data(as_text=True)
     return client
+
+
+def call_row(starts_at, minutes: int = 30, **fields):
+    """A Booking written straight to the database, for times the pages would not offer."""
+    import uuid
+
+    from models import Booking
+
+    values = {
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=minutes),
+        "blocked_until": starts_at + timedelta(minutes=minutes),
+        "status": "active",
+        "visitor_timezone": "Europe/London",
+        "owner_timezone": "Europe/London",
+        "situation": [],
+        "message": "",
+        "attribution": {},
+        "fit_score": 50,
+        "suggested_engagement": "architect",
+        "submission_key": uuid.uuid4().hex,
+        **fields,
+    }
+    return Booking(**values)

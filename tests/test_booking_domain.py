@@ -18,7 +18,7 @@ from domain.tokens import (
 )
 from extensions import db
 from models import Booking, Lead
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, call_row
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -282,23 +282,7 @@ def test_failed_reschedule_leaves_the_booking_where_it_was(app, weekday_hours):
 
 
 def insert_active_booking(start, minutes, lead, key):
-    db.session.add(
-        Booking(
-            lead=lead,
-            starts_at=start,
-            ends_at=start + timedelta(minutes=minutes),
-            blocked_until=start + timedelta(minutes=minutes),
-            status="active",
-            visitor_timezone="UTC",
-            owner_timezone="UTC",
-            situation=[],
-            message="",
-            attribution={},
-            fit_score=0,
-            suggested_engagement="architect",
-            submission_key=key,
-        )
-    )
+    db.session.add(call_row(start, minutes, lead=lead, submission_key=key))
     db.session.commit()
 
 

@@ -12,7 +12,7 @@ from domain.charts import funnel_chart, sparkline
 from domain.funnel import ArticleFunnel, DayTotals
 from extensions import db
 from models import ArticleDailyStat, Booking, Lead, Owner
-from tests.conftest import ARTICLE_SLUG
+from tests.conftest import ARTICLE_SLUG, call_row
 
 numbers = count(1)
 
@@ -40,20 +40,8 @@ def add_lead(app, name="Grace Hopper", company="Compilers Inc", created_at=None,
 
 
 def add_call(app, lead_id: int, starts_at: datetime, status="active") -> int:
-    n = next(numbers)
     with app.app_context():
-        call = Booking(
-            lead_id=lead_id,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=30),
-            blocked_until=starts_at + timedelta(minutes=30),
-            status=status,
-            visitor_timezone="Europe/London",
-            owner_timezone="Europe/London",
-            fit_score=50,
-            suggested_engagement="architect",
-            submission_key=f"key{n}",
-        )
+        call = call_row(starts_at, lead_id=lead_id, status=status)
         db.session.add(call)
         db.session.commit()
         return call.id

@@ -4,7 +4,6 @@ the "won" count, notes, the JSON export and erasure; visitor input always escape
 import html
 import json
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ from sqlalchemy import func, select
 from domain.lead_actions import timeline
 from extensions import db
 from models import ArticleDailyStat, Booking, Lead, LeadEvent, OutboxMessage
-from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, Visitor
+from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, Visitor, call_row
 
 LONDON = ZoneInfo("Europe/London")
 XSS = "<script>alert(1)</script><b>x</b>"
@@ -41,19 +40,13 @@ def book_lead(app, utm=UTM, referrer="https://www.linkedin.com/feed/", **answers
 def add_booking(app, lead_id: int, starts_at: datetime, status="active") -> int:
     """A call written straight to the database (the pages only book future times)."""
     with app.app_context():
-        booking = Booking(
+        booking = call_row(
+            starts_at,
             lead_id=lead_id,
-            starts_at=starts_at,
-            ends_at=starts_at + timedelta(minutes=30),
-            blocked_until=starts_at + timedelta(minutes=30),
             status=status,
             visitor_timezone="America/New_York",
-            owner_timezone="Europe/London",
             situation=["Earlier signal"],
             message="An earlier call.",
-            fit_score=50,
-            suggested_engagement="architect",
-            submission_key=uuid.uuid4().hex,
             created_at=starts_at - timedelta(days=3),
         )
         db.session.add(booking)
