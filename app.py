@@ -98,9 +98,9 @@ def register_attribution(app: Flask) -> None:
         slug = (request.view_args or {}).get("slug")
         if slug and app.extensions["library"].article(slug) is None:
             slug = None
-        session.permanent = True
-        session["visit"] = track_visit(
-            session.get("visit"),
+        visit = session.get("visit")
+        updated = track_visit(
+            visit,
             args=request.args,
             referrer=request.referrer,
             path=request.full_path.rstrip("?"),
@@ -108,6 +108,9 @@ def register_attribution(app: Flask) -> None:
             now=datetime.now(UTC),
             article_slug=slug,
         )
+        if updated != visit:  # an unchanged session is not sent back to the reader
+            session.permanent = True
+            session["visit"] = updated
 
 
 def register_commands(app: Flask) -> None:

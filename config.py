@@ -68,6 +68,8 @@ class Config:
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
     # Keeps the visitor's first touch (attribution) for 90 days.
     PERMANENT_SESSION_LIFETIME = timedelta(days=90)
+    # Send the cookie only when it changes, not on every page a reader opens.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None

@@ -169,7 +169,6 @@ class Owner(db.Model):
     password_hash: Mapped[str] = mapped_column(String(200))
     session_token: Mapped[str] = mapped_column(String(64))
     last_seen_leads_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    previous_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 VISIT_TIMEOUT = timedelta(minutes=30)
+# "Last seen" moves in steps of a minute, so a reader's cookie is not re-sent on every page.
+SEEN_STEP = timedelta(minutes=1)
 MAX_ARTICLES = 20
 MAX_VALUE_LENGTH = 200
 
@@ -53,13 +55,14 @@ def track_visit(
     state.setdefault("first", state["last"])
     if article_slug and article_slug not in state["articles"]:
         state["articles"] = [*state["articles"], article_slug][-MAX_ARTICLES:]
-    state["seen"] = now.isoformat()
+    if visit_expired(state, now, SEEN_STEP):
+        state["seen"] = now.isoformat()
     return state
 
 
-def visit_expired(state: Mapping, now: datetime) -> bool:
+def visit_expired(state: Mapping, now: datetime, after: timedelta = VISIT_TIMEOUT) -> bool:
     try:
-        return now - datetime.fromisoformat(state["seen"]) > VISIT_TIMEOUT
+        return now - datetime.fromisoformat(state["seen"]) > after
     except (KeyError, TypeError, ValueError):
         return True
 

@@ -62,7 +62,6 @@ def authenticate(
     if needs_rehash(owner.password_hash):
         owner.password_hash = hash_password(password)
     owner.session_token = secrets.token_hex(16)  # a fresh session at every login
-    owner.previous_visit_at = owner.last_seen_leads_at
     return owner
 
 

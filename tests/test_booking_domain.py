@@ -329,3 +329,9 @@ def test_database_refuses_overlapping_active_calls_on_postgres_and_not_on_cancel
             db.session.commit()
         insert_active_booking(overlapping, 30, lead, "k3")
         assert len(db.session.scalars(select(Booking)).all()) >= 2
+
+
+def test_reading_on_within_a_minute_leaves_the_visit_unchanged():
+    state = visit(None, NOW, "/library/a", slug="a")
+    assert visit(state, NOW + timedelta(seconds=30), "/library/a", slug="a") == state
+    assert visit(state, NOW + timedelta(minutes=2), "/library/a", slug="a") != state

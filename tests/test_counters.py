@@ -85,3 +85,10 @@ def test_buffer_waits_for_its_interval_before_writing():
 def test_unknown_counter_is_refused():
     with pytest.raises(ValueError):
         CounterBuffer(lambda batch: None, 0).add("a", "likes")
+
+
+def test_rereading_an_article_does_not_resend_the_session_cookie(client):
+    first = client.get(ARTICLE_URL)
+    assert "session=" in first.headers.get("Set-Cookie", "")
+    again = client.get(ARTICLE_URL)
+    assert "Set-Cookie" not in again.headers

@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import current_app, request
-
 from domain.booking import Signal
 from domain.content import Article, Library
 from domain.slots import slots_by_local_day
@@ -91,14 +89,6 @@ def signal_groups(article: Article | None) -> list[tuple[str, list[Signal]]]:
         )
         for engagement in article.hire_signals
     ]
-
-
-def client_ip() -> str:
-    return request.remote_addr or "unknown"
-
-
-def site_url() -> str:
-    return current_app.config["SITE_URL"]
 
 
 def register_template_helpers(bp) -> None:

@@ -6,7 +6,6 @@ replaces the token in the database, so an old session cookie stops working at on
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm, LoginForm
@@ -109,11 +108,3 @@ def logout():
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("owner.login"), code=303)
-
-
-def signed_in_owner() -> Owner:
-    return current_user.owner
-
-
-def first_owner() -> Owner | None:
-    return db.session.scalar(select(Owner).order_by(Owner.id))

@@ -34,7 +34,6 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('session_token', sa.String(length=64), nullable=False),
     sa.Column('last_seen_leads_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('previous_visit_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_owner')),
     sa.UniqueConstraint('email', name=op.f('uq_owner_email'))
