@@ -1,0 +1,39 @@
+"""The base of every form on the site: Flask-WTF with CSRF, plus the typed-text rules.
+
+Every field that carries text is checked before its own validators: a control character
+anywhere, or a line break in a single-line field, is refused beside that field with a
+clear message, and the other answers are kept as typed.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+
+from domain.text_input import text_problem
+
+
+def _texts(data) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, list | tuple):
+        return [item for item in data if isinstance(item, str)]
+    return []
+
+
+class SafeForm(FlaskForm):
+    """A FlaskForm whose text fields refuse control characters (and line breaks, unless the
+    field is a TextAreaField)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            raw = [*_texts(field.raw_data or []), *_texts(field.data)]
+            multiline = isinstance(field, TextAreaField)
+            problem = next(
+                (p for p in (text_problem(v, multiline=multiline) for v in raw) if p), None
+            )
+            if problem:
+                # The character rule comes first: other messages about this value would
+                # only confuse the visitor.
+                field.errors = [problem]
+                valid = False
+        return valid
