@@ -15,7 +15,7 @@ from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate, outbox_delivery
 
 load_dotenv()
 
@@ -75,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    outbox_delivery.init_app(app)
     login_manager.login_view = "owner.login"
     login_manager.session_protection = "strong"
 

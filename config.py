@@ -61,6 +61,12 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;40 per hour")
+    # Upcoming calls one address, and one client (by network address), may hold at once.
+    BOOKING_MAX_UPCOMING_PER_EMAIL = int(os.environ.get("BOOKING_MAX_UPCOMING_PER_EMAIL", "2"))
+    BOOKING_MAX_UPCOMING_PER_CLIENT = int(os.environ.get("BOOKING_MAX_UPCOMING_PER_CLIENT", "3"))
+    # "Send me my booking links": per client, and per address so no mailbox is flooded.
+    LINKS_RATE_LIMIT = os.environ.get("LINKS_RATE_LIMIT", "5 per hour")
+    LINKS_PER_ADDRESS_LIMIT = os.environ.get("LINKS_PER_ADDRESS_LIMIT", "3 per hour")
     # A human needs a few seconds to fill the form; a faster submission is a bot.
     BOOKING_MIN_SECONDS = float(os.environ.get("BOOKING_MIN_SECONDS", "3"))
     EMAIL_CHECK_DELIVERABILITY = env_flag("EMAIL_CHECK_DELIVERABILITY", False)

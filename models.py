@@ -90,7 +90,10 @@ LEAD_STATUSES = (
 
 
 class Lead(db.Model):
-    """A person who booked, unique on the normalised email; a returning visitor is one lead."""
+    """A person who booked, unique on the normalised email; a returning visitor is one lead.
+
+    Its details are the ones given with its first booking. A later booking never changes
+    them (anyone can type an address): each booking keeps the details given with it."""
 
     __tablename__ = "lead"
     __table_args__ = (
@@ -121,7 +124,6 @@ class Lead(db.Model):
     articles_read: Mapped[list[str]] = mapped_column(JSON, default=list)
     consent_version: Mapped[str] = mapped_column(String(40))
     consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    manage_nonce: Mapped[str] = mapped_column(String(64))
     # The start of the earliest upcoming active call, kept by domain/booking.py for sorting.
     next_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -198,6 +200,7 @@ class Booking(db.Model):
         CheckConstraint(
             "status IN ('active', 'cancelled', 'completed', 'no_show')", name="status_known"
         ),
+        Index("ix_booking_client_key_starts", "client_key", "starts_at"),
         # Both databases: never two active calls starting at the same instant.
         Index(
             "uq_booking_active_start",
@@ -217,6 +220,15 @@ class Booking(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="active", server_default="active")
     visitor_timezone: Mapped[str] = mapped_column(String(64))
     owner_timezone: Mapped[str] = mapped_column(String(64))
+    # The details given with this booking, as typed; the lead keeps its own.
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    company: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200))
+    company_size: Mapped[str] = mapped_column(String(20))
+    consent_version: Mapped[str] = mapped_column(String(40))
+    # A keyed hash of the client's address (never the address): caps bookings per client.
+    client_key: Mapped[str | None] = mapped_column(String(64))
     situation: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
     source_article: Mapped[str | None] = mapped_column(String(200))
@@ -229,6 +241,27 @@ class Booking(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     lead: Mapped[Lead] = relationship(back_populates="bookings")
+    links: Mapped[list["BookingLink"]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class BookingLink(db.Model):
+    """A private link that manages one booking. Only the SHA-256 of its token is stored, so
+    a copy of the database holds no working link. A link works until it is revoked or the
+    booking's call ended more than a set number of days ago."""
+
+    __tablename__ = "booking_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("booking.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    booking: Mapped[Booking] = relationship(back_populates="links")
 
 
 class OutboxMessage(db.Model):
@@ -250,6 +283,9 @@ class OutboxMessage(db.Model):
     body_text: Mapped[str] = mapped_column(Text)
     # [{"filename": ..., "content_type": ..., "content": ...}] (text attachments: .ics)
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    # Bookings whose private links this message carries. Links are made when it is sent
+    # (the stored text holds a placeholder), so the outbox holds no working link either.
+    link_booking_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(20), default="pending", server_default="pending")
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

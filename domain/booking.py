@@ -3,6 +3,10 @@
 No two active calls overlap. The slot check runs inside a write transaction that holds
 the lock on SQLite (BEGIN IMMEDIATE), and PostgreSQL's exclusion constraint refuses an
 overlap that slipped past a concurrent check; either way the loser gets SlotUnavailable.
+
+Anyone can type an address, so a booking never changes an existing lead's details and
+only ever gets a link to itself (domain/links.py). Upcoming calls are capped per address
+and per client, counted under a lock so that racing submissions cannot both pass.
 """
 
 from collections.abc import Callable, Sequence
@@ -15,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from domain.availability import load_rules
 from domain.counters import upsert_counts
-from domain.database import serialised_write
+from domain.database import lock_for_transaction, serialised_write
+from domain.leads import lead_for_booking, normalise_email
+from domain.links import mint_link
 from domain.outbox import cancel_pending, enqueue
 from domain.scoring import fit_for
 from domain.slots import AvailabilityRules, Busy, slot_problem
-from domain.tokens import new_nonce
 from models import Booking, Lead
 
 REMINDER_KIND = "visitor_reminder"
@@ -47,6 +52,15 @@ class BookingRequest:
     submission_key: str
     source_article: str | None = None
     attribution: dict = field(default_factory=dict)
+    client_key: str | None = None  # a keyed hash of the client's address
+
+
+@dataclass(frozen=True)
+class BookingLimits:
+    """The most upcoming active calls one address, and one client, may hold."""
+
+    per_email: int = 2
+    per_client: int = 3
 
 
 @dataclass(frozen=True)
@@ -72,15 +86,21 @@ class BookingClosed(Exception):
     """The call was cancelled or has already started, so it cannot be changed."""
 
 
+class BookingLimitReached(Exception):
+    """Too many upcoming calls for this address ("email") or this client ("client")."""
+
+    def __init__(self, kind: str, limit: int):
+        super().__init__(kind)
+        self.kind = kind
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Booked:
     lead: Lead
     booking: Booking
     created: bool  # False when this was a repeat of a submission already booked
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    token: str | None = None  # the new booking's first private link; None on a repeat
 
 
 def busy_bookings(
@@ -108,11 +128,16 @@ def booking_for_submission(session: Session, submission_key: str) -> Booking | N
 
 
 def book_call(
-    session: Session, request: BookingRequest, *, now: datetime, plan_emails: EmailPlanner
+    session: Session,
+    request: BookingRequest,
+    *,
+    now: datetime,
+    plan_emails: EmailPlanner,
+    limits: BookingLimits = BookingLimits(),
 ) -> Booked:
     for attempt in range(2):
         try:
-            return _book_once(session, request, now, plan_emails)
+            return _book_once(session, request, now, plan_emails, limits)
         except IntegrityError as error:
             repeat = booking_for_submission(session, request.submission_key)
             if repeat is not None:
@@ -124,8 +149,10 @@ def book_call(
     raise AssertionError("unreachable")
 
 
-def _book_once(session, request: BookingRequest, now, plan_emails) -> Booked:
+def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Booked:
     with serialised_write(session):
+        email_key = normalise_email(request.email)
+        lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
         repeat = booking_for_submission(session, request.submission_key)
         if repeat is not None:
             return Booked(repeat.lead, repeat, created=False)
@@ -133,6 +160,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails) -> Booked:
         problem = slot_problem(rules, busy_bookings(session, rules, now), now, request.start)
         if problem:
             raise SlotUnavailable(problem)
+        check_limits(session, email_key, request.client_key, limits, now)
         fit = fit_for(
             company_size=request.company_size,
             role=request.role,
@@ -140,48 +168,50 @@ def _book_once(session, request: BookingRequest, now, plan_emails) -> Booked:
             message=request.message,
             chosen_engagements=[signal.engagement for signal in request.signals],
         )
-        lead = upsert_lead(session, request, fit.score, fit.engagement, now)
+        lead = lead_for_booking(session, request, fit.score, fit.engagement, now)
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
+        token = mint_link(session, booking, now)
         refresh_next_call(session, lead, now)
         if request.source_article:
             upsert_counts(
                 session.connection(), {(request.source_article, now.date(), "bookings"): 1}
             )
         queue_emails(session, plan_emails(lead, booking, "booked", None), lead, booking, now)
-    return Booked(lead, booking, created=True)
+    return Booked(lead, booking, created=True, token=token)
 
 
-def upsert_lead(session, request: BookingRequest, score: int, engagement: str, now) -> Lead:
-    key = normalise_email(request.email)
-    lead = session.scalar(select(Lead).where(Lead.email_normalised == key))
-    attribution = request.attribution
-    if lead is None:
-        lead = Lead(
-            email_normalised=key,
-            manage_nonce=new_nonce(),
-            source_article=request.source_article,
-            first_touch=attribution.get("first_touch", {}),
-            articles_read=[],
-            created_at=now,
+def upcoming_calls(session: Session, column, value, now: datetime) -> int:
+    return session.scalar(
+        select(func.count(Booking.id)).where(
+            column == value, Booking.status == "active", Booking.ends_at > now
         )
-        session.add(lead)
-    lead.email = request.email.strip()
-    lead.name, lead.company, lead.role = request.name, request.company, request.role
-    lead.company_size = request.company_size
-    lead.fit_score, lead.suggested_engagement = score, engagement
-    lead.last_touch = attribution.get("last_touch", {})
-    read = list(lead.articles_read or [])
-    lead.articles_read = read + [a for a in attribution.get("articles_read", []) if a not in read]
-    lead.consent_version, lead.consent_given_at = request.consent_version, now
-    lead.updated_at = now
-    return lead
+    )
+
+
+def check_limits(session, email_key: str, client_key: str | None, limits, now) -> None:
+    lead_id = session.scalar(select(Lead.id).where(Lead.email_normalised == email_key))
+    if lead_id is not None and upcoming_calls(session, Booking.lead_id, lead_id, now) >= (
+        limits.per_email
+    ):
+        raise BookingLimitReached("email", limits.per_email)
+    if client_key and upcoming_calls(session, Booking.client_key, client_key, now) >= (
+        limits.per_client
+    ):
+        raise BookingLimitReached("client", limits.per_client)
 
 
 def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now) -> Booking:
     ends_at = request.start + timedelta(minutes=rules.call_minutes)
     return Booking(
         lead=lead,
+        name=request.name,
+        email=request.email.strip(),
+        company=request.company,
+        role=request.role,
+        company_size=request.company_size,
+        consent_version=request.consent_version,
+        client_key=request.client_key,
         starts_at=request.start,
         ends_at=ends_at,
         blocked_until=ends_at + timedelta(minutes=rules.buffer_minutes),
@@ -222,9 +252,9 @@ def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -
         )
 
 
-def changeable_booking(session: Session, lead_id: int, booking_id: int, now) -> Booking:
+def changeable_booking(session: Session, booking_id: int, now) -> Booking:
     booking = session.get(Booking, booking_id)
-    if booking is None or booking.lead_id != lead_id:
+    if booking is None:
         raise LookupError(booking_id)
     if booking.status != "active" or booking.starts_at <= now:
         raise BookingClosed(booking.status)
@@ -234,7 +264,6 @@ def changeable_booking(session: Session, lead_id: int, booking_id: int, now) -> 
 def reschedule_call(
     session: Session,
     *,
-    lead_id: int,
     booking_id: int,
     new_start: datetime,
     visitor_timezone: str,
@@ -244,7 +273,7 @@ def reschedule_call(
     """Move an active call; the old time is freed and the new one taken, or nothing changes."""
     try:
         with serialised_write(session):
-            booking = changeable_booking(session, lead_id, booking_id, now)
+            booking = changeable_booking(session, booking_id, now)
             rules = load_rules(session)
             busy = busy_bookings(session, rules, now, excluding=booking.id)
             problem = slot_problem(rules, busy, now, new_start)
@@ -267,10 +296,10 @@ def reschedule_call(
 
 
 def cancel_call(
-    session: Session, *, lead_id: int, booking_id: int, now: datetime, plan_emails: EmailPlanner
+    session: Session, *, booking_id: int, now: datetime, plan_emails: EmailPlanner
 ) -> Booking:
     with serialised_write(session):
-        booking = changeable_booking(session, lead_id, booking_id, now)
+        booking = changeable_booking(session, booking_id, now)
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.sequence += 1

@@ -9,7 +9,7 @@ Foreign keys (for ON DELETE CASCADE) and WAL (readers never wait for the writer)
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, scoped_session
 
 IMMEDIATE_OPTION = "begin_immediate"
@@ -53,3 +53,15 @@ def serialised_write(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def lock_for_transaction(session: Session, *names: str) -> None:
+    """Hold named locks until the transaction ends, so that a count-then-insert under the
+    same names cannot interleave (PostgreSQL advisory locks; SQLite's BEGIN IMMEDIATE
+    already serialises every such write)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name in sorted(set(names)):  # one order everywhere: no deadlock between two names
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
+        )

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.leads import DETAIL_LABELS
+
 ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
 TOUCH_FIELDS = (
     ("utm_source", "source"),
@@ -46,6 +48,9 @@ class CallDetails:
     site_name: str
     source_article_title: str | None
     attribution: Mapping[str, Any] = field(default_factory=dict)
+    booking_id: int | None = None  # the booking whose link `manage_url` stands for
+    # (field, given with this booking, the lead's) where this booking's details differ
+    lead_differences: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class EmailDraft:
     subject: str
     body_text: str
     attachments: tuple[dict[str, str], ...] = ()
+    # The recipient's own bookings whose private links the text carries as placeholders.
+    link_booking_ids: tuple[int, ...] = ()
 
 
 def _local(moment: datetime, timezone: str) -> datetime:
@@ -118,7 +125,10 @@ def _manage_paragraph(details: CallDetails) -> str:
 
 def _visitor_draft(details: CallDetails, subject: str, paragraphs: Iterable[str], **kw):
     body = "\n\n".join([f"Hello {details.visitor_name},", *paragraphs, _signature(details)])
-    return EmailDraft(to=details.visitor_email, subject=subject, body_text=body, **kw)
+    links = (details.booking_id,) if details.booking_id is not None else ()
+    return EmailDraft(
+        to=details.visitor_email, subject=subject, body_text=body, link_booking_ids=links, **kw
+    )
 
 
 def visitor_confirmation(details: CallDetails, ics_text: str) -> EmailDraft:
@@ -223,6 +233,21 @@ def _answer_lines(details: CallDetails) -> list[str]:
     ]
 
 
+def _difference_lines(details: CallDetails) -> list[str]:
+    """A booking by an address that already has a lead keeps the lead's details; the owner
+    is told what this booking said instead (whoever typed the address may not be them)."""
+    if not details.lead_differences:
+        return []
+    return [
+        "",
+        "This address already had a lead, whose details were kept. This booking said:",
+        *(
+            f"  {DETAIL_LABELS.get(name, name)}: {given} (lead: {kept})"
+            for name, given, kept in details.lead_differences
+        ),
+    ]
+
+
 def _lead_summary(details: CallDetails) -> str:
     engagement = ENGAGEMENTS.get(details.suggested_engagement, details.suggested_engagement)
     return "\n".join(
@@ -232,6 +257,7 @@ def _lead_summary(details: CallDetails) -> str:
             "",
             "Their answers",
             *_answer_lines(details),
+            *_difference_lines(details),
             "",
             "Where they came from",
             *_origin_lines(details),

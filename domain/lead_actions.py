@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from domain.booking import normalise_email, refresh_next_call
+from domain.booking import refresh_next_call
 from domain.counters import upsert_counts
 from domain.database import serialised_write
 from domain.lead_statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
+from domain.leads import normalise_email
 from models import LEAD_STATUSES, Booking, Lead, LeadEvent
 
 NOTE_MAX_LENGTH = 5000
@@ -167,7 +168,7 @@ def iso(moment: datetime | None) -> str | None:
 def lead_export(lead: Lead) -> dict[str, Any]:
     """Everything stored about the lead, JSON-safe (times as ISO 8601 in UTC).
 
-    The manage-link nonce is left out: it is a credential, not data about the person.
+    Private links are left out: they are credentials (and stored only as hashes).
     """
     return {
         "lead": {
@@ -198,6 +199,12 @@ def lead_export(lead: Lead) -> dict[str, Any]:
 def booking_export(booking: Booking) -> dict[str, Any]:
     return {
         "id": booking.id,
+        "name": booking.name,
+        "email": booking.email,
+        "company": booking.company,
+        "role": booking.role,
+        "company_size": booking.company_size,
+        "consent_version": booking.consent_version,
         "starts_at": iso(booking.starts_at),
         "ends_at": iso(booking.ends_at),
         "status": booking.status,

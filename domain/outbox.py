@@ -9,6 +9,9 @@ failures are retried with back-off, for ever; only a 5xx refusal gives a message
 Delivery is at least once: a sender that dies after the server accepted a message but
 before recording it leaves a claim that goes stale and is taken over. The Message-ID is
 stable per message, so a receiving server that sees it twice can tell.
+
+A message that carries private booking links stores placeholders; each attempt makes
+fresh links (domain/links.py) and a failed attempt deletes them again.
 """
 
 import logging
@@ -19,12 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.emails import EmailDraft
+from domain.links import (
+    fill_links,
+    fill_links_in_calendar,
+    link_expires_at,
+    mint_link,
+    token_hash,
+)
 from domain.mailer import Mailer, MailError, PermanentMailError, TransientMailError, build_message
-from models import OutboxMessage
+from models import Booking, BookingLink, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +77,7 @@ def enqueue(
         subject=draft.subject,
         body_text=draft.body_text,
         attachments=[dict(attachment) for attachment in draft.attachments],
+        link_booking_ids=list(draft.link_booking_ids),
         status="pending",
         send_after=send_after or now,
         attempts=0,
@@ -135,7 +146,8 @@ def _load(session: Session, message_id: int):
     """The claimed message as a plain row, read in a transaction of its own."""
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
-    columns += [OutboxMessage.attempts, OutboxMessage.created_at]
+    columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
+    columns += [OutboxMessage.link_booking_ids]
     message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
@@ -148,15 +160,52 @@ def _message_id(message, sender: str) -> str:
     return f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
-def _attempt(mailer: Mailer, sender: str, message, now: datetime) -> MailError | None:
+def _mint_links(session: Session, message, site_url: str, now: datetime) -> dict[int, str]:
+    """Fresh links for the message's bookings, committed; only bookings of its own lead."""
+    wanted = [int(booking_id) for booking_id in message.link_booking_ids or []]
+    if not wanted:
+        return {}
+    bookings = session.scalars(
+        select(Booking).where(Booking.id.in_(wanted), Booking.lead_id == message.lead_id)
+    ).all()
+    urls = {
+        booking.id: f"{site_url}/booking/{mint_link(session, booking, now)}"
+        for booking in bookings
+        if now <= link_expires_at(booking)
+    }
+    session.commit()
+    return urls
+
+
+def _forget_links(session: Session, urls: dict[int, str]) -> None:
+    """Links of an attempt that did not go out: nobody has them, so they need not exist."""
+    hashes = [token_hash(url.rsplit("/", 1)[1]) for url in urls.values()]
+    if hashes:
+        session.execute(delete(BookingLink).where(BookingLink.token_hash.in_(hashes)))
+
+
+def _with_links(message, urls: dict[int, str]) -> tuple[str, list[dict]]:
+    attachments = []
+    for attachment in message.attachments or []:
+        content = attachment["content"]
+        if attachment["content_type"].startswith("text/calendar"):
+            content = fill_links_in_calendar(content, urls)
+        attachments.append({**attachment, "content": content})
+    return fill_links(message.body_text, urls), attachments
+
+
+def _attempt(
+    mailer: Mailer, sender: str, message, now: datetime, urls: dict[int, str]
+) -> MailError | None:
     """None when the server took the message, else the MailError explaining why not."""
+    body_text, attachments = _with_links(message, urls)
     try:
         email = build_message(
             sender,
             to=message.to_address,
             subject=message.subject,
-            body_text=message.body_text,
-            attachments=message.attachments or [],
+            body_text=body_text,
+            attachments=attachments,
             message_id=_message_id(message, sender),
             now=now,
         )
@@ -198,10 +247,12 @@ def send_due(
     now: datetime,
     limit: int = 100,
     only_ids: Iterable[int] | None = None,
+    site_url: str = "",
 ) -> SendReport:
     """One pass: claim, send and record each due message, committing after each.
 
-    Commits the session: call it with no unrelated work pending.
+    `site_url` starts the private links a message carries. Commits the session: call it
+    with no unrelated work pending.
     """
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
@@ -210,7 +261,8 @@ def send_due(
         if not claim(session, message_id, now=now):
             continue
         message = _load(session, message_id)
-        outcome, columns = _outcome(message, _attempt(mailer, sender, message, now), now)
+        urls = _mint_links(session, message, site_url, now)
+        outcome, columns = _outcome(message, _attempt(mailer, sender, message, now, urls), now)
         # One statement, first in its transaction: the record never waits on a stale read.
         session.execute(
             update(OutboxMessage)
@@ -218,6 +270,8 @@ def send_due(
             .values(**columns)
             .execution_options(synchronize_session=False)
         )
+        if outcome != "sent":
+            _forget_links(session, urls)
         session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)

@@ -1,36 +1,21 @@
-"""Signed values handed to visitors: the private manage link and the form's render time.
+"""Signed and keyed values: the booking form's render time, and the client key that
+counts bookings per client without storing the client's address.
 
-The manage token signs a lead's id and a random nonce stored with the lead, so it is
-unguessable, cannot be forged without the secret key, survives reschedules (it names the
-lead, not a booking) and dies when the lead is erased or the nonce is renewed.
+Private booking links are in domain/links.py.
 """
 
-import secrets
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-MANAGE_SALT = "booking-manage-link"
 RENDER_SALT = "booking-form-rendered-at"
 
 
-def new_nonce() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def manage_token(secret_key: str, lead_id: int, nonce: str) -> str:
-    return URLSafeSerializer(secret_key, salt=MANAGE_SALT).dumps([lead_id, nonce])
-
-
-def read_manage_token(secret_key: str, token: str) -> tuple[int, str] | None:
-    """(lead id, nonce) from a genuine token, else None; the caller checks the nonce."""
-    try:
-        lead_id, nonce = URLSafeSerializer(secret_key, salt=MANAGE_SALT).loads(token)
-    except (BadSignature, ValueError, TypeError):
-        return None
-    if not isinstance(lead_id, int) or not isinstance(nonce, str):
-        return None
-    return lead_id, nonce
+def client_key(secret_key: str, address: str) -> str:
+    """A keyed hash of a client's address: equal for equal addresses, useless without the key."""
+    return hmac.new(secret_key.encode(), f"client:{address}".encode(), hashlib.sha256).hexdigest()
 
 
 def render_stamp(secret_key: str, now: datetime) -> str:

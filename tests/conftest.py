@@ -37,6 +37,9 @@ def base_settings(database_url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "COUNTER_FLUSH_SECONDS": 0,
         "OUTBOX_SEND_INLINE": False,
+        # Every test client books from 127.0.0.1; the caps have tests of their own.
+        "BOOKING_MAX_UPCOMING_PER_EMAIL": 1000,
+        "BOOKING_MAX_UPCOMING_PER_CLIENT": 1000,
     }
 
 
@@ -274,6 +277,12 @@ def call_row(starts_at, minutes: int = 30, **fields):
         "status": "active",
         "visitor_timezone": "Europe/London",
         "owner_timezone": "Europe/London",
+        "name": "Ada Lovelace",
+        "email": "ada@analytical-engines.co.uk",
+        "company": "Analytical Engines Ltd",
+        "role": "Chief Technology Officer",
+        "company_size": "51-200",
+        "consent_version": "v1",
         "situation": [],
         "message": "",
         "attribution": {},

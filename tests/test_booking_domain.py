@@ -10,12 +10,7 @@ from domain.attribution import attribution_record, track_visit
 from domain.availability import AvailabilityValues, load_rules, save_values, validate
 from domain.booking import BookingRequest, Signal, SlotUnavailable, book_call, reschedule_call
 from domain.scoring import fit_for, role_points
-from domain.tokens import (
-    manage_token,
-    read_manage_token,
-    render_stamp,
-    seconds_since_render,
-)
+from domain.tokens import client_key, render_stamp, seconds_since_render
 from extensions import db
 from models import Booking, Lead
 from tests.conftest import ON_POSTGRES, call_row
@@ -88,12 +83,10 @@ def test_role_seniority_reads_whole_words(role, points):
 # --- tokens --------------------------------------------------------------------------------
 
 
-def test_manage_token_round_trips_and_refuses_tampering():
-    token = manage_token("secret", 42, "nonce-value")
-    assert read_manage_token("secret", token) == (42, "nonce-value")
-    assert read_manage_token("other-secret", token) is None
-    assert read_manage_token("secret", token[:-2] + "xx") is None
-    assert read_manage_token("secret", "garbage") is None
+def test_client_key_names_a_client_without_its_address():
+    key = client_key("secret", "203.0.113.9")
+    assert key == client_key("secret", "203.0.113.9") != client_key("secret", "203.0.113.10")
+    assert "203.0.113" not in key and key != client_key("other-secret", "203.0.113.9")
 
 
 def test_render_stamp_measures_time_on_the_form_and_refuses_forgery():
@@ -270,7 +263,6 @@ def test_failed_reschedule_leaves_the_booking_where_it_was(app, weekday_hours):
         with pytest.raises(SlotUnavailable):
             reschedule_call(
                 db.session,
-                lead_id=mine.lead_id,
                 booking_id=mine.id,
                 new_start=NOW.replace(hour=14, minute=15),
                 visitor_timezone="UTC",
@@ -301,7 +293,6 @@ def a_lead() -> Lead:
         articles_read=[],
         consent_version="v1",
         consent_given_at=NOW,
-        manage_nonce="n",
     )
 
 

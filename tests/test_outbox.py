@@ -233,12 +233,14 @@ def make_booking(session) -> Booking:
     lead = Lead(
         email=VISITOR, email_normalised=VISITOR, name="Ada Lovelace", company="Analytical",
         role="CTO", company_size="51-200", fit_score=70, suggested_engagement="architect",
-        consent_version="v1", consent_given_at=NOW, manage_nonce="nonce",
+        consent_version="v1", consent_given_at=NOW,
     )  # fmt: skip
     booking = Booking(
         lead=lead, starts_at=CALL_START, ends_at=CALL_START + timedelta(minutes=30),
         blocked_until=CALL_START + timedelta(minutes=30), visitor_timezone="America/New_York",
         owner_timezone="Europe/London", suggested_engagement="architect", submission_key="k1",
+        name="Ada Lovelace", email=VISITOR, company="Analytical", role="CTO",
+        company_size="51-200", consent_version="v1",
     )  # fmt: skip
     session.add(booking)
     session.flush()

@@ -31,7 +31,6 @@ def add_lead(app, name="Grace Hopper", company="Compilers Inc", created_at=None,
             suggested_engagement="architect",
             consent_version="v1",
             consent_given_at=datetime.now(UTC),
-            manage_nonce=f"nonce{n}",
             created_at=created_at or datetime.now(UTC),
         )
         db.session.add(lead)

@@ -37,7 +37,7 @@ def add_lead(app, name="Ada Lovelace", **fields) -> int:
         "company": "Analytical Engines", "role": "CTO", "company_size": "51-200",
         "status": "new", "fit_score": 50, "suggested_engagement": "architect",
         "source_article": None, "first_touch": {}, "last_touch": {}, "articles_read": [],
-        "consent_version": "v1", "consent_given_at": NOW, "manage_nonce": "nonce",
+        "consent_version": "v1", "consent_given_at": NOW,
         "created_at": NOW - timedelta(days=1), **fields,
     }  # fmt: skip
     with app.app_context():

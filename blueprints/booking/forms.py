@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from domain.scoring import COMPANY_SIZES
+from forms import SafeForm
 
 CONSENT_VERSION = "2026-11-consent-v1"
 CONSENT_TEXT = (
@@ -110,3 +111,17 @@ class ConfirmForm(FlaskForm):
 
     slot = HiddenField()
     timezone = HiddenField()
+
+
+class LinksRequestForm(SafeForm):
+    """ "Send me my booking links": an address, answered the same whether known or not."""
+
+    email = StringField(
+        "Your email address",
+        filters=[strip],
+        validators=[
+            DataRequired("Please give the email address you booked with."),
+            Length(max=320),
+            Email(message="Please enter a valid email address, like name@company.com."),
+        ],
+    )

@@ -1,45 +1,43 @@
-"""What each booking event emails, and a prompt first attempt at sending it.
+"""What each booking event emails, and the call's calendar links.
 
 The emails themselves are written into the outbox by the booking transaction (see
-domain/booking.py); here they are composed from the lead and the booking, and after the
-commit a background thread tries to send them at once. Whatever it cannot send, the
-`flask outbox worker` sends later.
+domain/booking.py); here they are composed from the lead and the booking. After the
+commit, `extensions.outbox_delivery` tries to send them at once, and whatever it cannot
+send, the `flask outbox worker` sends later.
 """
 
-import threading
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import select
 
 from domain import emails
 from domain.booking import REMINDER_KIND, PlannedEmail
 from domain.calendar_files import booking_ics, google_calendar_url, outlook_calendar_url
 from domain.emails import CallDetails
-from domain.mailer import mailer_from_config
-from domain.outbox import send_due
-from domain.tokens import manage_token, utc_now
-from extensions import db
-from models import Booking, Lead, OutboxMessage
+from domain.leads import differing_details
+from domain.links import link_placeholder
+from domain.tokens import utc_now
+from models import Booking, Lead
 
 CALL_TITLE = "AI strategy call with {owner}"
 
 
-def manage_url(lead: Lead) -> str:
-    token = manage_token(current_app.secret_key, lead.id, lead.manage_nonce)
+def manage_url(token: str) -> str:
     return current_app.config["SITE_URL"] + url_for("booking.manage", token=token)
 
 
 def details_of(lead: Lead, booking: Booking) -> CallDetails:
+    """What the emails about this booking say: the details given with it, and a
+    placeholder where its private link goes (filled in when the email is sent)."""
     config = current_app.config
     library = current_app.extensions["library"]
     article = library.article(booking.source_article) if booking.source_article else None
     return CallDetails(
-        visitor_name=lead.name,
-        visitor_email=lead.email,
-        company=lead.company,
-        role=lead.role,
-        company_size=lead.company_size,
+        visitor_name=booking.name,
+        visitor_email=booking.email,
+        company=booking.company,
+        role=booking.role,
+        company_size=booking.company_size,
         situation=tuple(booking.situation),
         message=booking.message,
         fit_score=booking.fit_score,
@@ -48,16 +46,19 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
         end=booking.ends_at,
         visitor_timezone=booking.visitor_timezone,
         owner_timezone=booking.owner_timezone,
-        manage_url=manage_url(lead),
+        manage_url=link_placeholder(booking.id),
+        booking_id=booking.id,
         owner_name=config["OWNER_NAME"],
         owner_email=config["OWNER_EMAIL"],
         site_name=config["SITE_NAME"],
         source_article_title=article.title if article else booking.source_article,
         attribution=booking.attribution or {},
+        lead_differences=tuple(differing_details(lead, booking)),
     )
 
 
-def ics_text(lead: Lead, booking: Booking, method: str = "REQUEST") -> str:
+def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
+    """The call's invite; `link` is its manage URL (or the placeholder of one)."""
     config = current_app.config
     host = config["SITE_URL"].split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     return booking_ics(
@@ -65,13 +66,12 @@ def ics_text(lead: Lead, booking: Booking, method: str = "REQUEST") -> str:
         start=booking.starts_at,
         end=booking.ends_at,
         summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),
-        description=f"Strategy call with {config['OWNER_NAME']}. Manage or reschedule: "
-        f"{manage_url(lead)}",
-        location_url=manage_url(lead),
+        description=f"Strategy call with {config['OWNER_NAME']}. Manage or reschedule: {link}",
+        location_url=link,
         organizer_name=config["OWNER_NAME"],
         organizer_email=config["OWNER_EMAIL"],
-        attendee_name=lead.name,
-        attendee_email=lead.email,
+        attendee_name=booking.name,
+        attendee_email=booking.email,
         sequence=booking.sequence,
         method=method,
         now=utc_now(),
@@ -80,12 +80,12 @@ def ics_text(lead: Lead, booking: Booking, method: str = "REQUEST") -> str:
 
 def ics_for(booking: Booking, token: str) -> str:
     method = "CANCEL" if booking.status == "cancelled" else "REQUEST"
-    return ics_text(booking.lead, booking, method)
+    return ics_text(booking, manage_url(token), method)
 
 
 def call_links(booking: Booking, token: str) -> dict[str, str]:
     owner = current_app.config["OWNER_NAME"]
-    details = f"Strategy call with {owner}. Manage your booking: {manage_url(booking.lead)}"
+    details = f"Strategy call with {owner}. Manage your booking: {manage_url(token)}"
     title = CALL_TITLE.format(owner=owner)
     timing = {
         "title": title,
@@ -94,7 +94,7 @@ def call_links(booking: Booking, token: str) -> dict[str, str]:
         "details": details,
     }
     return {
-        "ics": url_for("booking.calendar_file", token=token, call_id=booking.id),
+        "ics": url_for("booking.calendar_file", token=token),
         "google": google_calendar_url(**timing),
         "outlook": outlook_calendar_url(**timing),
     }
@@ -114,11 +114,12 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
 
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
     details = details_of(lead, booking)
+    link = link_placeholder(booking.id)
     now = utc_now()
     if event == "booked":
         return [
             PlannedEmail(
-                emails.visitor_confirmation(details, ics_text(lead, booking)),
+                emails.visitor_confirmation(details, ics_text(booking, link)),
                 "visitor_confirmation",
             ),
             PlannedEmail(emails.owner_notification(details), "owner_notification"),
@@ -127,7 +128,7 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
     if event == "rescheduled":
         return [
             PlannedEmail(
-                emails.visitor_reschedule(details, previous, ics_text(lead, booking)),
+                emails.visitor_reschedule(details, previous, ics_text(booking, link)),
                 "visitor_reschedule",
             ),
             PlannedEmail(emails.owner_reschedule(details, previous), "owner_reschedule"),
@@ -136,36 +137,9 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
     if event == "cancelled":
         return [
             PlannedEmail(
-                emails.visitor_cancellation(details, ics_text(lead, booking, "CANCEL")),
+                emails.visitor_cancellation(details, ics_text(booking, link, "CANCEL")),
                 "visitor_cancellation",
             ),
             PlannedEmail(emails.owner_cancellation(details), "owner_cancellation"),
         ]
     raise ValueError(f"unknown booking event {event!r}")
-
-
-def deliver_soon(booking_id: int) -> None:
-    """Try this booking's due emails now, off the request thread; the worker is the safety net."""
-    if not current_app.config["OUTBOX_SEND_INLINE"]:
-        return
-    app = current_app._get_current_object()
-    threading.Thread(target=deliver_now, args=(app, booking_id), daemon=True).start()
-
-
-def deliver_now(app, booking_id: int) -> None:
-    with app.app_context():
-        try:
-            ids = db.session.scalars(
-                select(OutboxMessage.id).where(OutboxMessage.booking_id == booking_id)
-            ).all()
-            send_due(
-                db.session,
-                mailer_from_config(app.config),
-                app.config["MAIL_FROM"],
-                now=utc_now(),
-                only_ids=ids,
-            )
-        except Exception:
-            app.logger.exception("inline delivery failed; the outbox worker will retry")
-        finally:
-            db.session.remove()

@@ -1,14 +1,15 @@
-"""`/booking/<token>`: the visitor's private page — confirmation, .ics, reschedule, cancel.
+"""`/booking/<token>`: the visitor's private page for one booking — confirmation, .ics,
+reschedule, cancel — and `/booking/links`, which emails a visitor their links.
 
-GET only shows; every change is a POST with CSRF, so a link scanner that follows the
-link from an email changes nothing.
+A link manages the one booking it was made for, nothing else: knowing an address, or
+holding the link of another call, opens nothing. GET only shows; every change is a POST
+with CSRF, so a link scanner that follows the link from an email changes nothing.
 """
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from blueprints.booking import bp
-from blueprints.booking.forms import ConfirmForm
+from blueprints.booking.forms import ConfirmForm, LinksRequestForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
     day_choices,
@@ -19,7 +20,7 @@ from blueprints.booking.helpers import (
     valid_timezone,
     zone_label,
 )
-from blueprints.booking.mail import call_links, deliver_soon, ics_for, plan_emails
+from blueprints.booking.mail import call_links, ics_for, plan_emails
 from domain.availability import load_rules
 from domain.booking import (
     BookingClosed,
@@ -28,27 +29,13 @@ from domain.booking import (
     cancel_call,
     reschedule_call,
 )
+from domain.booking_links import queue_links_email
+from domain.leads import lead_by_email, normalise_email
+from domain.links import booking_for_token
 from domain.slots import available_slots
-from domain.tokens import read_manage_token, utc_now
-from extensions import db
-from models import Booking, Lead
-
-
-def lead_for(token: str) -> Lead:
-    found = read_manage_token(current_app.secret_key, token)
-    lead = db.session.get(Lead, found[0]) if found else None
-    if lead is None or lead.manage_nonce != found[1]:
-        abort(404)
-    return lead
-
-
-def call_of(lead: Lead, call_id: int) -> Booking:
-    booking = db.session.scalar(
-        select(Booking).where(Booking.id == call_id, Booking.lead_id == lead.id)
-    )
-    if booking is None:
-        abort(404)
-    return booking
+from domain.tokens import utc_now
+from extensions import db, limiter, outbox_delivery
+from models import Booking
 
 
 def private(response_body, status=200):
@@ -59,36 +46,44 @@ def private(response_body, status=200):
     return response
 
 
+def booking_for(token: str) -> Booking:
+    """The booking this link manages, or a 404 that offers to send the links again."""
+    booking = booking_for_token(db.session, token, utc_now())
+    if booking is None:
+        page = render_template("booking/link_not_valid.html", form=LinksRequestForm())
+        abort(private(page, 404))
+    return booking
+
+
+def back_to(token: str):
+    return redirect(url_for("booking.manage", token=token), code=303)
+
+
 @bp.get("/booking/<token>")
 def manage(token: str):
-    lead = lead_for(token)
-    now = utc_now()
-    upcoming = [b for b in lead.bookings if b.status == "active" and b.ends_at > now]
-    past = [b for b in lead.bookings if b not in upcoming]
+    booking = booking_for(token)
     return private(
         render_template(
             "booking/manage.html",
-            lead=lead,
+            booking=booking,
             token=token,
-            upcoming=upcoming,
-            past=past,
-            now=now,
+            now=utc_now(),
             form=ConfirmForm(),
             local=local,
             zone_label=zone_label,
-            links=call_links,
+            links=call_links(booking, token),
         )
     )
 
 
 @bp.get("/booking/<token>/confirmed")
 def confirmed(token: str):
-    lead = lead_for(token)
-    booking = call_of(lead, request.args.get("call", type=int) or 0)
+    booking = booking_for(token)
+    if request.args.get("call", str(booking.id)) != str(booking.id):
+        abort(404)  # an old-style link naming another call: this link opens only its own
     return private(
         render_template(
             "booking/confirmed.html",
-            lead=lead,
             booking=booking,
             token=token,
             local=local,
@@ -98,42 +93,38 @@ def confirmed(token: str):
     )
 
 
-@bp.get("/booking/<token>/calls/<int:call_id>.ics")
-def calendar_file(token: str, call_id: int):
-    lead = lead_for(token)
-    booking = call_of(lead, call_id)
+@bp.get("/booking/<token>/invite.ics")
+def calendar_file(token: str):
+    booking = booking_for(token)
     response = current_app.response_class(ics_for(booking, token), mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="strategy-call-{call_id}.ics"'
+    response.headers["Content-Disposition"] = 'attachment; filename="strategy-call.ics"'
+    response.headers["Referrer-Policy"] = "no-referrer"
     response.cache_control.no_store = True
     return response
 
 
-@bp.post("/booking/<token>/calls/<int:call_id>/cancel")
-def cancel(token: str, call_id: int):
-    lead = lead_for(token)
-    call_of(lead, call_id)
+@bp.post("/booking/<token>/cancel")
+def cancel(token: str):
+    booking = booking_for(token)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        cancel_call(
-            db.session, lead_id=lead.id, booking_id=call_id, now=utc_now(), plan_emails=plan_emails
-        )
+        cancel_call(db.session, booking_id=booking.id, now=utc_now(), plan_emails=plan_emails)
     except BookingClosed:
         flash("That call was already cancelled or has taken place, so nothing changed.")
-        return redirect(url_for("booking.manage", token=token), code=303)
-    deliver_soon(call_id)
+        return back_to(token)
+    outbox_delivery.soon(booking_id=booking.id)
     flash("Your call is cancelled. We have emailed you a confirmation.")
-    return redirect(url_for("booking.manage", token=token), code=303)
+    return back_to(token)
 
 
-@bp.get("/booking/<token>/calls/<int:call_id>/reschedule")
-def reschedule(token: str, call_id: int):
-    lead = lead_for(token)
-    booking = call_of(lead, call_id)
+@bp.get("/booking/<token>/reschedule")
+def reschedule(token: str):
+    booking = booking_for(token)
     now = utc_now()
     if booking.status != "active" or booking.starts_at <= now:
         flash("That call can no longer be moved.")
-        return redirect(url_for("booking.manage", token=token), code=303)
+        return back_to(token)
     rules = load_rules(db.session)
     timezone = valid_timezone(request.args.get("timezone")) or booking.visitor_timezone
     new_slot = parse_slot(request.args.get("slot"))
@@ -142,7 +133,6 @@ def reschedule(token: str, call_id: int):
     return private(
         render_template(
             "booking/reschedule.html",
-            lead=lead,
             booking=booking,
             token=token,
             days=days,
@@ -157,24 +147,22 @@ def reschedule(token: str, call_id: int):
     )
 
 
-@bp.post("/booking/<token>/calls/<int:call_id>/reschedule")
-def reschedule_submit(token: str, call_id: int):
-    lead = lead_for(token)
-    current = call_of(lead, call_id)
+@bp.post("/booking/<token>/reschedule")
+def reschedule_submit(token: str):
+    booking = booking_for(token)
     form = ConfirmForm()
-    new_slot = parse_slot(form.slot.data)
     if not form.validate_on_submit():
         abort(400)
-    timezone = valid_timezone(form.timezone.data) or current.visitor_timezone
-    back = url_for("booking.reschedule", token=token, call_id=call_id, timezone=timezone)
+    new_slot = parse_slot(form.slot.data)
+    timezone = valid_timezone(form.timezone.data) or booking.visitor_timezone
+    back = url_for("booking.reschedule", token=token, timezone=timezone)
     if new_slot is None:
         flash("Please choose a new time.")
         return redirect(back, code=303)
     try:
         reschedule_call(
             db.session,
-            lead_id=lead.id,
-            booking_id=call_id,
+            booking_id=booking.id,
             new_start=new_slot,
             visitor_timezone=timezone,
             now=utc_now(),
@@ -185,7 +173,43 @@ def reschedule_submit(token: str, call_id: int):
         return redirect(back, code=303)
     except BookingClosed:
         flash("That call was cancelled or has taken place, so it cannot be moved.")
-        return redirect(url_for("booking.manage", token=token), code=303)
-    deliver_soon(call_id)
+        return back_to(token)
+    outbox_delivery.soon(booking_id=booking.id)
     flash("Your call has moved. We have emailed you the new time and calendar invite.")
-    return redirect(url_for("booking.confirmed", token=token, call=call_id), code=303)
+    return redirect(url_for("booking.confirmed", token=token), code=303)
+
+
+def links_email_key() -> str:
+    """Rate-limit key for one address, so nobody can flood a mailbox from many clients."""
+    return "links:" + normalise_email(request.form.get("email", ""))[:320]
+
+
+@bp.route("/booking/links", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LINKS_RATE_LIMIT"], methods=["POST"], error_message="links"
+)
+@limiter.limit(
+    lambda: current_app.config["LINKS_PER_ADDRESS_LIMIT"],
+    key_func=links_email_key,
+    methods=["POST"],
+)
+def request_links():
+    """The same answer whether or not the address has booked: an address opens nothing."""
+    form = LinksRequestForm()
+    if not form.validate_on_submit():
+        status = 400 if form.errors else 200
+        return private(render_template("booking/request_links.html", form=form), status)
+    lead = lead_by_email(db.session, form.email.data)
+    if lead is not None:
+        config = current_app.config
+        message_ids = queue_links_email(
+            db.session,
+            lead,
+            now=utc_now(),
+            owner_name=config["OWNER_NAME"],
+            site_name=config["SITE_NAME"],
+            revoke_old=False,
+        )
+        outbox_delivery.soon(message_ids)
+    current_app.logger.info("booking links requested (lead %s)", lead.id if lead else "none")
+    return private(render_template("booking/links_sent.html", email=form.email.data))

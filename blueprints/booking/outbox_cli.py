@@ -27,6 +27,7 @@ def send_pass(mailer: Mailer, limit: int) -> SendReport:
             current_app.config["MAIL_FROM"],
             now=datetime.now(UTC),
             limit=limit,
+            site_url=current_app.config["SITE_URL"],
         )
     finally:
         # A fresh session per pass: nothing stale is kept, and a failed pass rolls back.

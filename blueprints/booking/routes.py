@@ -17,21 +17,25 @@ from blueprints.booking.helpers import (
     valid_timezone,
     zone_label,
 )
-from blueprints.booking.mail import deliver_soon, plan_emails
+from blueprints.booking.mail import plan_emails
 from domain.attribution import attribution_record
 from domain.availability import load_rules
 from domain.booking import (
+    BookingLimitReached,
+    BookingLimits,
     BookingRequest,
     SlotUnavailable,
     book_call,
     booking_for_submission,
     busy_bookings,
 )
+from domain.links import mint_link
 from domain.slots import available_slots, slot_problem
-from domain.tokens import manage_token, render_stamp, seconds_since_render, utc_now
-from extensions import db, limiter
+from domain.tokens import client_key, render_stamp, seconds_since_render, utc_now
+from extensions import db, limiter, outbox_delivery
 
 PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")
+FORM_KEYS_KEPT = 5  # submission keys this browser was given, for replays of its own forms
 
 
 def library():
@@ -59,8 +63,24 @@ def book():
         return render_picker(rules, now, slug, timezone)
     form = BookingForm(formdata=None, data=prefill(slot, timezone))
     form.rendered.data = render_stamp(current_app.secret_key, now)
-    form.ensure_submission_key()
+    remember_form_key(form.ensure_submission_key())
     return render_details(form, rules, now, slug, timezone, slot)
+
+
+def remember_form_key(key: str) -> None:
+    """The session that was given a form may see its confirmation again on a replay."""
+    keys = [k for k in session.get("form_keys", []) if k != key]
+    session["form_keys"] = [*keys, key][-FORM_KEYS_KEPT:]
+
+
+def show_repeat(booking):
+    """A reload, double click or retry of a booking already made: book nothing. Only the
+    browser the form was given to sees the confirmation again (through a new link)."""
+    if booking.submission_key not in session.get("form_keys", []):
+        return render_template("booking/already_received.html"), 200
+    token = mint_link(db.session, booking, utc_now())
+    db.session.commit()
+    return redirect(url_for("booking.confirmed", token=token), code=303)
 
 
 def render_picker(rules, now, slug, timezone):
@@ -127,8 +147,7 @@ def submit():
         return render_template("booking/received.html")
     repeat = booking_for_submission(db.session, form.ensure_submission_key())
     if repeat is not None:
-        # A reload, double click or retry of a booking already made: show it, book nothing.
-        return redirect_to_confirmation(repeat)
+        return show_repeat(repeat)
     rules = load_rules(db.session)
     timezone = valid_timezone(form.timezone.data) or rules.timezone
     form.timezone.data = timezone
@@ -158,21 +177,46 @@ def submit():
         submission_key=form.submission_key.data,
         source_article=slug,
         attribution=attribution_record(session.get("visit"), slug),
+        client_key=client_key(current_app.secret_key, request.remote_addr or ""),
     )
     try:
-        booked = book_call(db.session, booking_request, now=now, plan_emails=plan_emails)
+        booked = book_call(
+            db.session, booking_request, now=now, plan_emails=plan_emails, limits=booking_limits()
+        )
     except SlotUnavailable as error:
         message = SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])
         return redisplay(form, rules, now, slug, timezone, slot, message, status=409)
-    if booked.created:
-        deliver_soon(booked.booking.id)
-    return redirect_to_confirmation(booked.booking)
+    except BookingLimitReached as error:
+        refuse_over_limit(form, error)
+        return redisplay(form, rules, now, slug, timezone, slot, None, status=429)
+    if not booked.created:
+        return show_repeat(booked.booking)
+    outbox_delivery.soon(booking_id=booked.booking.id)
+    return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 
 
-def redirect_to_confirmation(booking):
-    lead = booking.lead
-    token = manage_token(current_app.secret_key, lead.id, lead.manage_nonce)
-    return redirect(url_for("booking.confirmed", token=token, call=booking.id), code=303)
+def booking_limits() -> BookingLimits:
+    config = current_app.config
+    return BookingLimits(
+        per_email=config["BOOKING_MAX_UPCOMING_PER_EMAIL"],
+        per_client=config["BOOKING_MAX_UPCOMING_PER_CLIENT"],
+    )
+
+
+def refuse_over_limit(form, error: BookingLimitReached) -> None:
+    if error.kind == "email":
+        form.email.errors = [
+            *form.email.errors,
+            f"This address already has {error.limit} upcoming calls booked, the most we take "
+            "at once. To move or cancel one, use the link in its confirmation email, or ask "
+            "for your links again below.",
+        ]
+    else:
+        form.form_errors.append(
+            f"{error.limit} upcoming calls have already been booked from your connection, "
+            "the most we take at once. Please cancel one first, or reply to one of your "
+            "confirmation emails."
+        )
 
 
 def redisplay(form, rules, now, slug, timezone, slot, slot_message, *, status):

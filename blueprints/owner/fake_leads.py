@@ -80,7 +80,7 @@ def fake_lead_rows(
             "suggested_engagement": "architect" if rng.random() < 0.65 else "engineer",
             "source_article": source, "first_touch": first_touch(rng, created),
             "last_touch": {}, "articles_read": [], "consent_version": "synthetic",
-            "consent_given_at": created, "manage_nonce": f"{rng.getrandbits(128):032x}",
+            "consent_given_at": created,
             "next_call_at": next_call(rng, status, now), "created_at": created,
             "updated_at": created,
         }  # fmt: skip

@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
 from domain.availability import load_values
+from domain.booking_links import queue_links_email
 from domain.lead_actions import (
     NOTE_MAX_LENGTH,
     InvalidNote,
@@ -27,9 +28,10 @@ from domain.lead_actions import (
     timeline,
 )
 from domain.lead_statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
+from domain.leads import DETAIL_LABELS, adopt_booking_details, differing_details
 from domain.scoring import COMPANY_SIZES
 from domain.tokens import utc_now
-from extensions import db
+from extensions import db, outbox_delivery
 from models import Lead
 
 TOUCH_LABELS = {
@@ -97,6 +99,8 @@ def render_lead(lead: Lead, *, note: str = "", note_error: str | None = None, st
         note=note,
         note_error=note_error,
         note_max=NOTE_MAX_LENGTH,
+        differing_details=differing_details,
+        detail_labels=DETAIL_LABELS,
     )
     return page, status
 
@@ -172,3 +176,39 @@ def lead_erase(lead_id: int):
     current_app.logger.info("lead %d erased on request", lead_id)
     flash("Lead erased")
     return redirect(url_for("owner.leads"), code=303)
+
+
+@bp.post("/leads/<int:lead_id>/bookings/<int:booking_id>/adopt-details")
+def adopt_details(lead_id: int, booking_id: int):
+    lead = lead_or_404(lead_id)
+    require_form()
+    booking = next((b for b in lead.bookings if b.id == booking_id), None)
+    if booking is None:
+        abort(404)
+    adopt_booking_details(db.session, lead, booking, utc_now())
+    db.session.commit()
+    flash("The lead now has this booking’s details.")
+    return back_to_lead(lead_id)
+
+
+@bp.post("/leads/<int:lead_id>/links")
+def send_new_links(lead_id: int):
+    """Revoke every link of the lead's calls, then email new ones for the upcoming calls."""
+    lead = lead_or_404(lead_id)
+    require_form()
+    config = current_app.config
+    message_ids = queue_links_email(
+        db.session,
+        lead,
+        now=utc_now(),
+        owner_name=config["OWNER_NAME"],
+        site_name=config["SITE_NAME"],
+        revoke_old=True,
+    )
+    outbox_delivery.soon(message_ids)
+    current_app.logger.info("booking links of lead %d revoked by the owner", lead_id)
+    if message_ids:
+        flash("Old links revoked. New links are on their way to the lead.")
+    else:
+        flash("Old links revoked. There are no upcoming calls, so no email was sent.")
+    return back_to_lead(lead_id)

@@ -1,0 +1,101 @@
+"""Private links that manage one booking.
+
+A link's token is 32 random bytes, opaque (no id in it) and stored only as its SHA-256,
+so a copy of the database holds no working link. A booking may have several links: the
+one its confirmation page shows and one per email that carries it. Each works until the
+owner revokes it or the call ended LINK_LIFETIME ago.
+
+Emails are composed when their event happens but sent later, so their text holds a
+placeholder per booking (`link_placeholder`); the sender makes a fresh link for each
+when it sends (`fill_links`), and the outbox never holds a working link either.
+"""
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from icalendar.parser import Contentline
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Booking, BookingLink
+
+LINK_LIFETIME = timedelta(days=30)  # after the call's end
+TOKEN_BYTES = 32
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_PLACEHOLDER = re.compile(r"\[\[manage-link:(\d{1,10})\]\]")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def is_token_shaped(token: str) -> bool:
+    return bool(_TOKEN_SHAPE.match(token))
+
+
+def mint_link(session: Session, booking: Booking, now: datetime) -> str:
+    """A new working token for `booking`; its hash joins the caller's transaction."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(BookingLink(booking=booking, token_hash=token_hash(token), created_at=now))
+    return token
+
+
+def link_expires_at(booking: Booking) -> datetime:
+    return booking.ends_at + LINK_LIFETIME
+
+
+def booking_for_token(session: Session, token: str, now: datetime) -> Booking | None:
+    """The booking a live link manages; None for an unknown, revoked or expired token."""
+    if not is_token_shaped(token):
+        return None
+    booking = session.scalar(
+        select(Booking)
+        .join(BookingLink, BookingLink.booking_id == Booking.id)
+        .where(BookingLink.token_hash == token_hash(token), BookingLink.revoked_at.is_(None))
+    )
+    if booking is None or now > link_expires_at(booking):
+        return None
+    return booking
+
+
+def revoke_links(session: Session, booking_ids: Iterable[int], now: datetime) -> int:
+    """End every live link of these bookings; the caller commits."""
+    ids = list(booking_ids)
+    if not ids:
+        return 0
+    result = session.execute(
+        update(BookingLink)
+        .where(BookingLink.booking_id.in_(ids), BookingLink.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def link_placeholder(booking_id: int) -> str:
+    """Stands for the booking's link in a stored email until it is sent."""
+    return f"[[manage-link:{booking_id}]]"
+
+
+def placeholders_in(text: str) -> set[int]:
+    return {int(found) for found in _PLACEHOLDER.findall(text)}
+
+
+def fill_links(text: str, urls: Mapping[int, str]) -> str:
+    """`text` with each placeholder of a booking in `urls` replaced by its link.
+
+    A placeholder of any other booking is left as it is: only the bookings the message
+    was written for ever get a link, whatever a visitor typed into it.
+    """
+    return _PLACEHOLDER.sub(lambda found: urls.get(int(found.group(1)), found.group(0)), text)
+
+
+def fill_links_in_calendar(ics_text: str, urls: Mapping[int, str]) -> str:
+    """`fill_links` for an iCalendar file: unfold, replace, fold again (RFC 5545 3.1),
+    since a long line may have been folded in the middle of a placeholder."""
+    unfolded = re.sub(r"\r\n[ \t]", "", ics_text)
+    lines = fill_links(unfolded, urls).split("\r\n")
+    return "\r\n".join(Contentline(line).to_ical().decode("utf-8") for line in lines)

@@ -1,0 +1,85 @@
+"""A prompt first attempt at sending what a request just queued in the outbox.
+
+One sender thread per process takes message ids from a queue and sends them; whatever it
+cannot send (or never gets to, if the process stops) is sent by `flask outbox worker`,
+which stays the durable path. Requests only hand over ids and never wait on SMTP.
+"""
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import select
+
+log = logging.getLogger(__name__)
+
+
+class InlineDelivery:
+    """Flask extension: `outbox_delivery.soon(message_ids)` after a commit."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    def init_app(self, app: Flask) -> None:
+        self.app = app
+        app.extensions["outbox_delivery"] = self
+
+    def soon(self, message_ids: Iterable[int] = (), *, booking_id: int | None = None) -> None:
+        """Send these messages (and the due ones of this booking) as soon as possible."""
+        if self.app is None or not self.app.config["OUTBOX_SEND_INLINE"]:
+            return
+        ids = list(message_ids)
+        if not ids and booking_id is None:
+            return
+        self._ensure_thread()
+        self._queue.put((ids, booking_id))
+
+    def _ensure_thread(self) -> None:
+        # A process forked after the thread started (gunicorn --preload) has no thread.
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._queue = queue.SimpleQueue()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="outbox-inline", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            ids, booking_id = self._queue.get()
+            try:
+                self._send(ids, booking_id)
+            except Exception:
+                log.exception("inline delivery failed; the outbox worker will retry")
+
+    def _send(self, ids: list[int], booking_id: int | None) -> None:
+        from domain.mailer import mailer_from_config
+        from domain.outbox import send_due
+        from extensions import db
+        from models import OutboxMessage
+
+        app = self.app
+        with app.app_context():
+            try:
+                if booking_id is not None:
+                    ids += db.session.scalars(
+                        select(OutboxMessage.id).where(OutboxMessage.booking_id == booking_id)
+                    ).all()
+                send_due(
+                    db.session,
+                    mailer_from_config(app.config),
+                    app.config["MAIL_FROM"],
+                    now=datetime.now(UTC),
+                    only_ids=ids,
+                    site_url=app.config["SITE_URL"],
+                )
+            finally:
+                db.session.remove()
