@@ -96,6 +96,10 @@ def register_attribution(app: Flask) -> None:
     def remember_where_the_visitor_came_from():
         if request.method != "GET" or request.endpoint not in tracked:
             return
+        if "_user_id" in session:
+            # The owner is not a lead, and a visit would make the owner's session cookie
+            # permanent (90 days): it must end with the browser and after 12 idle hours.
+            return
         slug = (request.view_args or {}).get("slug")
         if slug and app.extensions["library"].article(slug) is None:
             slug = None

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -172,22 +174,53 @@ class Owner(db.Model):
     session_token: Mapped[str] = mapped_column(String(64))
     last_seen_leads_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-factor sign-in (TOTP): on while `totp_secret` is set. The pending secret is the
+    # one being set up, until a first code confirms it. The last time step used is kept
+    # so that a code cannot be used twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A one-time recovery code of the owner's second factor, stored as its SHA-256 only."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginAttempt(db.Model):
-    """Every login attempt (never the password), for throttling per account and per IP."""
+    """Every login step tried (never the password or code), for throttling; see
+    domain/login_throttle.py. `device` is the known-device id the client proved, if any;
+    a code attempt names the password attempt it continues (`pending_id`)."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
+        CheckConstraint("kind IN ('password', 'code', 'reauth')", name="kind_known"),
         Index("ix_login_attempt_email_at", "email", "at"),
         Index("ix_login_attempt_ip_at", "ip", "at"),
+        Index("ix_login_attempt_device_at", "device", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
+    # The password or code given was right.
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The attempt signed the owner in (a right password alone does not, with two factors).
+    completed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    device: Mapped[str | None] = mapped_column(String(64))
+    pending_id: Mapped[int | None] = mapped_column(
+        ForeignKey("login_attempt.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Booking(db.Model):

@@ -7,7 +7,8 @@ that server. Either way the schema is built once per run by the Alembic migratio
 
 import os
 import shutil
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,56 @@ def call_row(starts_at, minutes: int = 30, **fields):
         **fields,
     }
     return Booking(**values)
+
+
+@dataclass
+class TwoFactor:
+    secret: str
+    recovery_codes: list[str]
+
+    def code(self) -> str:
+        import pyotp
+
+        return pyotp.TOTP(self.secret).now()
+
+    def next_code(self) -> str:
+        """The next step's code: accepted now (one step of leeway), and later than now's."""
+        import time
+
+        import pyotp
+
+        return pyotp.TOTP(self.secret).at(time.time() + 30)
+
+
+@pytest.fixture
+def two_factor(app, owner_account) -> TwoFactor:
+    """The owner's account with two-factor sign-in on."""
+    import pyotp
+    from sqlalchemy import select
+
+    from domain.two_factor import replace_recovery_codes
+    from models import Owner
+
+    secret = pyotp.random_base32()
+    with app.app_context():
+        owner = db.session.scalar(select(Owner))
+        owner.totp_secret = secret
+        owner.totp_enabled_at = datetime.now(UTC)
+        codes = replace_recovery_codes(db.session, owner, datetime.now(UTC))
+        db.session.commit()
+    return TwoFactor(secret, codes)
+
+
+def log_in(client, password=OWNER_PASSWORD, email=OWNER_EMAIL, ip="127.0.0.1", **kwargs):
+    """The password step of the owner's login, from `ip`."""
+    return client.post(
+        "/owner/login",
+        data={"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+        **kwargs,
+    )
+
+
+def give_code(client, code: str, ip="127.0.0.1"):
+    """The code step of the owner's login, from `ip`."""
+    return client.post("/owner/login/code", data={"code": code}, environ_base={"REMOTE_ADDR": ip})

@@ -1,18 +1,17 @@
-"""The owner's account: creation, login, throttling, logout, and no page without login."""
+"""The owner's account: creation, login, throttling, logout, and no page without login.
+
+The limits against strangers are in test_owner_lockout.py; two-factor sign-in in
+test_owner_two_factor.py; the session's lifetime in test_owner_session.py."""
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from domain.login_throttle import login_wait
 from domain.passwords import hash_password
 from extensions import db
-from models import LoginAttempt, Owner
+from models import Owner
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
-
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def login(client, password=OWNER_PASSWORD, email=OWNER_EMAIL, **kwargs):
@@ -85,39 +84,6 @@ def test_repeated_failures_slow_the_account_down_with_a_clear_message(client, ow
     )
 
 
-def test_throttle_slows_then_locks_per_account_and_per_address():
-    def fails(count, step=timedelta(minutes=1)):
-        return [(NOW - step * (count - i), False) for i in range(count)]
-
-    assert login_wait(fails(2), [], NOW) is None
-    slowed = login_wait([(NOW - timedelta(seconds=1), False)] * 3, [], NOW)
-    assert slowed and not slowed.locked
-    locked = login_wait([(NOW - timedelta(seconds=30 - i), False) for i in range(10)], [], NOW)
-    assert locked.locked and locked.until > NOW + timedelta(minutes=14)
-    by_address = login_wait([], [(NOW - timedelta(seconds=30 - i), False) for i in range(20)], NOW)
-    assert by_address.locked
-    after_success = fails(9) + [(NOW - timedelta(seconds=5), True)]
-    assert login_wait(after_success, [], NOW) is None
-    assert login_wait(fails(12, step=timedelta(minutes=10)), [], NOW) is None  # old failures
-
-
-def test_locked_account_refuses_even_the_right_password(app, client, owner_account):
-    with app.app_context():
-        for second in range(10):
-            db.session.add(
-                LoginAttempt(
-                    email=OWNER_EMAIL,
-                    ip="203.0.113.9",
-                    succeeded=False,
-                    at=datetime.now(UTC) - timedelta(seconds=20 - second),
-                )
-            )
-        db.session.commit()
-    response = login(client)
-    assert response.status_code == 429
-    assert "logging in is locked" in response.get_data(as_text=True)
-
-
 def test_logout_needs_a_post_and_kills_the_old_session_cookie(app, owner_account):
     browser = app.test_client()
     login(browser)
@@ -139,6 +105,9 @@ def test_login_renews_the_session(app, client, owner_account):
 
 def test_next_page_after_login_stays_on_the_owner_site(client, owner_account):
     response = login(client, query_string={"next": "//evil.example/owner"})
+    assert response.headers["Location"] == "/owner/"
+    response = client.post("/owner/logout")
+    response = login(client, query_string={"next": "/owner.evil.example/"})
     assert response.headers["Location"] == "/owner/"
     response = client.post("/owner/logout")
     again = login(client, query_string={"next": "/owner/leads?status=new"})
@@ -192,3 +161,25 @@ def test_login_form_needs_its_csrf_token(with_csrf, client, owner_account):
         "/owner/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 303
+
+
+def test_a_line_break_in_next_gives_a_safe_redirect(client, owner_account):
+    """`next` carried into the Location header must not split it (werkzeug: a 500)."""
+    for target in ("/owner/\r\nSet-Cookie: stolen=1", "/owner/leads\nX: y", "/owner/\x00"):
+        response = login(client, query_string={"next": target})
+        assert response.status_code == 303, target
+        assert response.headers["Location"] == "/owner/"
+        assert "stolen" not in str(response.headers)
+        client.post("/owner/logout")
+
+
+def test_a_nul_in_the_login_form_is_refused_beside_the_field(client, owner_account):
+    """PostgreSQL refuses NUL in text: it must never reach a query (was a 500)."""
+    response = login(client, email=OWNER_EMAIL + "\x00")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="email-error"' in page and "control character" in page
+    response = login(client, password=OWNER_PASSWORD + "\x00")
+    assert response.status_code == 400
+    assert 'id="password-error"' in response.get_data(as_text=True)
+    assert client.get("/owner/").status_code == 302

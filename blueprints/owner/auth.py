@@ -1,21 +1,27 @@
-"""Logging in and out, and the rule that every /owner/ page needs the owner.
+"""The rules of the owner's session, and logging out.
 
 The session names the owner and the owner's current session token; logging in or out
-replaces the token in the database, so an old session cookie stops working at once.
+replaces the token in the database, so an old session cookie stops working at once. The
+session cookie lasts as long as the browser session, and the server ends it after
+IDLE_LIMIT without an owner page (domain/owners.py).
 """
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from datetime import UTC, datetime
+
+from flask import flash, jsonify, redirect, request, session, url_for
+from flask_login import current_user, logout_user
 
 from blueprints.owner import bp
-from blueprints.owner.forms import ActionForm, LoginForm
-from domain.owners import authenticate, current_wait, end_sessions
+from blueprints.owner.forms import ActionForm
+from domain.owners import end_sessions, seen_mark_due, session_idle
+from domain.text_input import is_clean
 from domain.tokens import utc_now
 from extensions import db, login_manager
 from models import Owner
 
-PUBLIC_ENDPOINTS = {"owner.login"}
+PUBLIC_ENDPOINTS = {"owner.login", "owner.login_code"}
 DATA_ENDPOINTS = {"owner.leads_csv", "owner.lead_json"}  # answered 401, not a redirect
+SEEN_KEY = "owner_seen"  # when the session last showed an owner page (epoch seconds)
 
 
 class SignedInOwner:
@@ -32,12 +38,26 @@ class SignedInOwner:
         return f"{self.owner.id}:{self.owner.session_token}"
 
 
+def seen_at() -> datetime | None:
+    value = session.get(SEEN_KEY)
+    return datetime.fromtimestamp(value, UTC) if isinstance(value, int | float) else None
+
+
+def mark_seen(now: datetime) -> None:
+    session[SEEN_KEY] = int(now.timestamp())
+
+
 @login_manager.user_loader
 def load_owner(session_id: str):
     owner_id, _, token = session_id.partition(":")
     owner = db.session.get(Owner, int(owner_id)) if owner_id.isdigit() else None
     if owner is None or not token or owner.session_token != token:
         return None
+    now, seen = utc_now(), seen_at()
+    if session_idle(seen, now):
+        return None
+    if seen_mark_due(seen, now):  # else the cookie would be sent back with every page
+        mark_seen(now)
     return SignedInOwner(owner)
 
 
@@ -63,39 +83,17 @@ def client_ip() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    if target and target.startswith("/owner") and not target.startswith("//"):
+    """`target` if it is a page of the owner's site on this host, else the dashboard.
+
+    A line break would reach the Location header (werkzeug refuses it with a 500), so any
+    control character sends the owner to the dashboard instead.
+    """
+    if not target or not is_clean(target) or "\\" in target:
+        return url_for("owner.dashboard")
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    if path == "/owner" or path.startswith("/owner/"):
         return target
     return url_for("owner.dashboard")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    form = LoginForm()
-    if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("owner.dashboard"))
-    if not form.validate_on_submit():
-        return render_template("owner/login.html", form=form), 400 if form.errors else 200
-    now = utc_now()
-    wait = current_wait(db.session, form.email.data, client_ip(), now)
-    if wait:
-        current_app.logger.warning(
-            "owner login refused while throttled: email=%r ip=%s", form.email.data, client_ip()
-        )
-        form.form_errors.append(wait.message(now))
-        return render_template("owner/login.html", form=form), 429
-    owner = authenticate(db.session, form.email.data, form.password.data, client_ip(), now)
-    db.session.commit()
-    if owner is None:
-        current_app.logger.warning(
-            "owner login failed: email=%r ip=%s", form.email.data, client_ip()
-        )
-        form.form_errors.append("That email and password do not match.")
-        return render_template("owner/login.html", form=form), 401
-    next_page = safe_next(request.args.get("next"))
-    session.clear()  # a new session at login: nothing from before carries over
-    login_user(SignedInOwner(owner))
-    current_app.logger.info("owner logged in: ip=%s", client_ip())
-    return redirect(next_page, code=303)
 
 
 @bp.post("/logout")
