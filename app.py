@@ -9,6 +9,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 from flask import Flask, render_template, request, session, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from domain.attribution import track_visit
@@ -38,6 +39,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
+    register_url_converters(app)
     register_extensions(app)
     register_content(app)
     register_blueprints(app)
@@ -63,6 +65,26 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
     database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` as a row id: ASCII digits within PostgreSQL's integer (1..2**31-1).
+
+    A larger number would reach the database and fail there (PostgreSQL refuses it as an
+    integer, SQLite overflows): out of range, it is simply no page, 404.
+    """
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before any blueprint: a rule takes its converter when it is added.
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:
