@@ -186,7 +186,7 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500)
         return render_template(f"errors/{code}.html"), code
 
-    for code in (404, 405, 500):
+    for code in (404, 405, 413, 500):
         app.register_error_handler(code, render_error)
 
 

@@ -41,6 +41,12 @@ class Config:
     # this often, so the article page never waits on a write per view.
     COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Nothing is uploaded: the longest form (a booking with a 2,000-character message, or
+    # 1,000 lead ids in a bulk change) is a few KB. A larger body is refused with 413.
+    # Werkzeug's own form limits (500 KB a field, 1,000 multipart parts) cannot be reached
+    # within it; the field limit follows it, should it ever be raised.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
 
     # Mail. With no SMTP_HOST, messages are written to the log instead (development).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
