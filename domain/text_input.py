@@ -13,7 +13,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]")
 _TAB = "\t"
 
-CONTROL_MESSAGE = "This contains a character we cannot accept (a control character). Please retype it."
+CONTROL_MESSAGE = (
+    "This contains a character we cannot accept (a control character). Please retype it."
+)
 LINE_BREAK_MESSAGE = "Please keep this on one line."
 
 
