@@ -15,6 +15,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any, Protocol
 
+from domain.text_input import single_line, text_problem
+
 log = logging.getLogger(__name__)
 
 
@@ -70,11 +72,16 @@ def build_message(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """A plain-text email with its attachments; raises ValueError on a malformed header."""
+    """A plain-text email with its attachments; raises ValueError on a malformed header.
+
+    Every header that can carry visitor input is made safe here, and only here: the subject
+    is put on one line; an address with a line break or a control character is refused,
+    since guessing which part of it was meant could send the mail to someone else.
+    """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = header_address(sender, "From")
+    message["To"] = header_address(to, "To")
+    message["Subject"] = single_line(subject)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
     # RFC 3834: tells auto-responders (out of office) not to answer a robot.
@@ -83,6 +90,12 @@ def build_message(
     for attachment in attachments:
         _add_attachment(message, attachment)
     return message
+
+
+def header_address(value: str, header: str) -> str:
+    if text_problem(value):
+        raise ValueError(f"the {header} address holds a line break or a control character")
+    return value
 
 
 def _is_permanent(code: int) -> bool:

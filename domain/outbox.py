@@ -91,6 +91,18 @@ def cancel_pending(session: Session, *, booking_id: int, kinds: Iterable[str]) -
     return result.rowcount
 
 
+def retry_failed(session: Session, message_id: int, *, now: datetime) -> bool:
+    """Put a message that failed for good back in the queue, due now; no commit. False
+    when it is not failed (already requeued, say)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(status="pending", send_after=now, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s after the first failure, doubling each time, never more than an hour."""
     doublings = min(max(attempts - 1, 0), 16)  # 2**16 * 30 s is far past the cap
