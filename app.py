@@ -6,7 +6,6 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotenv import load_dotenv
 from flask import Flask, render_template, request, session, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -17,8 +16,6 @@ from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine
 from extensions import csrf, db, limiter, login_manager, migrate
-
-load_dotenv()
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -60,7 +57,7 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
     app.config.from_object(config_class)
     app.config.update(overrides)
     if config_class is settings.ProductionConfig:
-        settings.ProductionConfig.check()
+        settings.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))

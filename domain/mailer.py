@@ -190,8 +190,9 @@ class LogMailer:
 
 
 def mailer_from_config(config: Mapping[str, Any]) -> SMTPMailer | LogMailer:
-    """SMTP when SMTP_HOST is set; otherwise the log, so development needs no mail server."""
-    if not config.get("SMTP_HOST"):
+    """SMTP when SMTP_HOST is set, unless MAIL_BACKEND=log; otherwise the log, so
+    development needs no mail server."""
+    if not config.get("SMTP_HOST") or config.get("MAIL_BACKEND") == "log":
         return LogMailer()
     return SMTPMailer(
         host=config["SMTP_HOST"],

@@ -14,9 +14,13 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from app import create_app
-from config import normalise_database_url
-from extensions import db
+# Importing `app` builds its module-level app, and an unset APP_ENV means production, which
+# refuses to start without production settings. The tests' own apps are TestConfig.
+os.environ["APP_ENV"] = "development"
+
+from app import create_app  # noqa: E402
+from config import normalise_database_url  # noqa: E402
+from extensions import db  # noqa: E402
 
 pytest_plugins = ["tests.mail_fixtures"]
 
