@@ -15,6 +15,7 @@ from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine
+from domain.log_redaction import add_redaction
 from extensions import csrf, db, limiter, login_manager, migrate
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -36,6 +37,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
+    register_logging(app)
     register_url_converters(app)
     register_extensions(app)
     register_content(app)
@@ -62,6 +64,13 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
     database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def register_logging(app: Flask) -> None:
+    # The development server's request log and Flask's own error lines quote the URL, which
+    # can hold a manage token (gunicorn's log: deploy/gunicorn_logging.py).
+    add_redaction(logging.getLogger("werkzeug"))
+    add_redaction(app.logger)
 
 
 class DatabaseIdConverter(IntegerConverter):

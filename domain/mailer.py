@@ -33,7 +33,8 @@ class PermanentMailError(MailError):
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    # `kind` (e.g. "visitor_confirmation") only names the message in logs.
+    def send(self, message: EmailMessage, *, kind: str = "") -> None: ...
 
 
 def _sender_domain(sender: str) -> str:
@@ -148,7 +149,7 @@ class SMTPMailer:
         if refused:
             raise PermanentMailError(f"recipients refused: {refused}")
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, kind: str = "") -> None:
         try:
             smtp = self._connect()
         except (OSError, smtplib.SMTPException) as error:
@@ -170,15 +171,24 @@ def _quit_quietly(smtp: smtplib.SMTP) -> None:
 
 
 class LogMailer:
-    """Development without SMTP: each message is written to the log, readable, not sent."""
+    """No SMTP: each message is written to the log, not sent. Whole and readable where
+    `show_bodies` (development); elsewhere only its id, kind and size, since addresses
+    and bodies are personal data."""
 
-    def __init__(self, logger: logging.Logger | None = None):
+    def __init__(self, logger: logging.Logger | None = None, *, show_bodies: bool = False):
         self.logger = logger or log
+        self.show_bodies = show_bodies
 
     def __repr__(self) -> str:
-        return f"LogMailer({self.logger.name!r})"
+        return f"LogMailer({self.logger.name!r}, show_bodies={self.show_bodies})"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, kind: str = "") -> None:
+        if not self.show_bodies:
+            self.logger.info(
+                "email not sent (mail goes to the log): %s, %s, %d bytes",
+                message["Message-ID"], kind or "kind not given", len(message.as_bytes()),
+            )  # fmt: skip
+            return
         headers = "\n".join(f"{name}: {value}" for name, value in message.items())
         parts = [headers, "", message.get_body(("plain",)).get_content()]
         for attachment in message.iter_attachments():
@@ -193,7 +203,7 @@ def mailer_from_config(config: Mapping[str, Any]) -> SMTPMailer | LogMailer:
     """SMTP when SMTP_HOST is set, unless MAIL_BACKEND=log; otherwise the log, so
     development needs no mail server."""
     if not config.get("SMTP_HOST") or config.get("MAIL_BACKEND") == "log":
-        return LogMailer()
+        return LogMailer(show_bodies=config.get("APP_ENV") in ("development", "testing"))
     return SMTPMailer(
         host=config["SMTP_HOST"],
         port=int(config.get("SMTP_PORT") or 587),

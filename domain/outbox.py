@@ -23,6 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.emails import EmailDraft
+from domain.log_redaction import without_addresses
 from domain.mailer import Mailer, MailError, PermanentMailError, TransientMailError, build_message
 from models import OutboxMessage
 
@@ -147,7 +148,7 @@ def _load(session: Session, message_id: int):
     """The claimed message as a plain row, read in a transaction of its own."""
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
-    columns += [OutboxMessage.attempts, OutboxMessage.created_at]
+    columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
     message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
@@ -175,7 +176,7 @@ def _attempt(mailer: Mailer, sender: str, message, now: datetime) -> MailError |
     except (ValueError, TypeError) as error:
         return PermanentMailError(f"cannot build the message: {error}")
     try:
-        mailer.send(email)
+        mailer.send(email, kind=message.kind)
     except MailError as error:
         return error
     except Exception as error:  # an unforeseen error: keep the message and say so loudly
@@ -185,19 +186,25 @@ def _attempt(mailer: Mailer, sender: str, message, now: datetime) -> MailError |
 
 
 def _outcome(message, error: MailError | None, now: datetime) -> tuple[str, dict]:
-    """What happened ("sent", "retried", "failed") and the columns that record it."""
+    """What happened ("sent", "retried", "failed") and the columns that record it.
+
+    Logs name the message, its kind and lead by id; never an address (the stored error,
+    which only the owner sees, keeps the server's own words).
+    """
+    named = f"outbox message {message.id} ({message.kind}, lead {message.lead_id})"
     if error is None:
-        log.info("sent outbox message %s (%s) to %s", message.id, message.kind, message.to_address)
+        log.info("sent %s", named)
         return "sent", {"status": "sent", "sent_at": now}
     attempts = message.attempts + 1
     failure = {"attempts": attempts, "last_error": str(error)[:ERROR_TEXT_LIMIT]}
+    reason = without_addresses(str(error))
     if isinstance(error, PermanentMailError):
-        log.error("outbox message %s refused for good: %s", message.id, error)
+        log.error("%s failed for good, listed on the owner's dashboard: %s", named, reason)
         return "failed", failure | {"status": "failed"}
     retry_at = now + backoff(attempts)
     log.warning(
-        "outbox message %s not sent (attempt %s), retrying after %s: %s",
-        message.id, attempts, retry_at.isoformat(), error,
+        "%s not sent (attempt %s), retrying after %s: %s",
+        named, attempts, retry_at.isoformat(), reason,
     )  # fmt: skip
     return "retried", failure | {"status": "pending", "send_after": retry_at}
 
