@@ -3,10 +3,13 @@
 import atexit
 import logging
 import os
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Flask, render_template, request, session, url_for
+from flask import Flask, current_app, make_response, render_template, request, session, url_for
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -14,7 +17,7 @@ import config as settings
 from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
-from domain.database import configure_engine
+from domain.database import configure_engine, outage_summary, unreachable
 from domain.log_redaction import add_redaction
 from extensions import csrf, db, limiter, login_manager, migrate
 
@@ -194,6 +197,33 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in (404, 405, 413, 500):
         app.register_error_handler(code, render_error)
+
+    def database_unavailable(error):
+        if not unreachable(error):
+            raise error  # a mistake, not an outage: Flask's 500 path logs it in full
+        with suppress(Exception):  # the connection is gone; the session is discarded anyway
+            db.session.rollback()
+        # One line per request; the endpoint, not the URL (a manage link holds a token).
+        app.logger.error(
+            "database unreachable during %s %s: %s",
+            request.method, request.endpoint, outage_summary(error),
+        )  # fmt: skip
+        return unavailable_page()
+
+    app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(PoolTimeout, database_unavailable)
+
+
+def unavailable_page():
+    """The friendly 503 with Retry-After, for a page whose database work cannot be done.
+
+    Rendered without context processors: Flask-Login's would load the owner again, from
+    the database that just failed.
+    """
+    page = current_app.jinja_env.get_template("errors/503.html").render()
+    response = make_response(page, 503)
+    response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
+    return response
 
 
 def register_security_headers(app: Flask) -> None:

@@ -64,6 +64,8 @@ class Config:
     # within it; the field limit follows it, should it ever be raised.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    # A 503 (the database cannot be reached) asks clients to try again after this long.
+    RETRY_AFTER_SECONDS = int(os.environ.get("RETRY_AFTER_SECONDS", "30"))
 
     # Mail. With no SMTP_HOST, messages are written to the log instead (development);
     # MAIL_BACKEND=log chooses the log even with one (and lets production run without).
