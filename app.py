@@ -19,7 +19,7 @@ from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine, outage_summary, unreachable
 from domain.log_redaction import add_redaction
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager, migrate, rate_limit_storage_options
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -104,6 +104,12 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        rate_limit_storage_options(
+            app.config["RATELIMIT_STORAGE_URI"], app.config["REDIS_TIMEOUT_SECONDS"]
+        ),
+    )
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "owner.login"

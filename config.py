@@ -87,6 +87,12 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis going away must not cost a visitor a 500: each process falls back to its own
+    # memory (and logs it) until Redis answers again; any other limiter error is logged
+    # and the request goes on. A dead Redis costs a request about two socket timeouts.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1"))
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;40 per hour")
     # A human needs a few seconds to fill the form; a faster submission is a bot.
     BOOKING_MIN_SECONDS = float(os.environ.get("BOOKING_MIN_SECONDS", "3"))

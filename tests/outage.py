@@ -15,8 +15,13 @@ that opens a fresh connection each time (no open file to keep using). Ask for
         database_outage.cut()
         assert client.get("/book").status_code == 503
         database_outage.restore()
+
+`redis_link` is the test Redis (127.0.0.1:6379) behind a proxy, at a database number this
+run has claimed for itself (`SET … NX` on a claim key in 1..15, released at the end), since
+other runs share that server at the same time; it is emptied before each test.
 """
 
+import os
 import shutil
 import socket
 import threading
@@ -24,10 +29,14 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import make_url
 from sqlalchemy.pool import NullPool
 
 LOOPBACK = "127.0.0.1"
+REDIS_PORT = 6379
+CLAIM_KEY = "test-run-claim"
+CLAIM_SECONDS = 4 * 3600  # a run that died frees its database after this
 
 
 class TcpProxy:
@@ -153,3 +162,60 @@ def database_outage(database_url):
     outage = DatabaseOutage(database_url)
     yield outage
     outage.close()
+
+
+def claim_redis_database(client_for) -> tuple[int, str]:
+    """(database number, claim) for a database in 1..15 no other run holds; emptied."""
+    claim = f"pid {os.getpid()} on {socket.gethostname()}"
+    for number in range(1, 16):
+        client = client_for(number)
+        if client.set(CLAIM_KEY, claim, nx=True, ex=CLAIM_SECONDS):
+            client.flushdb()
+            client.set(CLAIM_KEY, claim, ex=CLAIM_SECONDS)
+            return number, claim
+    raise RuntimeError("every Redis database 1..15 is claimed by another test run")
+
+
+@pytest.fixture(scope="session")
+def redis_database() -> int:
+    """A Redis database number of this run's own; the tests are skipped without Redis
+    (failed in CI, where `make test` must run everything)."""
+
+    def client_for(number: int) -> redis.Redis:
+        return redis.Redis(host=LOOPBACK, port=REDIS_PORT, db=number, socket_timeout=5)
+
+    try:
+        client_for(0).ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"Redis is not reachable on {LOOPBACK}:{REDIS_PORT}: {error}")
+    number, claim = claim_redis_database(client_for)
+    yield number
+    client = client_for(number)
+    if client.get(CLAIM_KEY) == claim.encode():
+        client.flushdb()  # the claim key goes with it
+
+
+class RedisLink:
+    def __init__(self, proxy: TcpProxy, database: int):
+        self.proxy = proxy
+        self.url = f"redis://{LOOPBACK}:{proxy.port}/{database}"
+
+    def cut(self) -> None:
+        self.proxy.cut()
+
+    def restore(self) -> None:
+        self.proxy.restore()
+
+
+@pytest.fixture
+def redis_link(redis_database):
+    """The run's Redis database, empty but for the claim, behind a link a test can cut."""
+    client = redis.Redis(host=LOOPBACK, port=REDIS_PORT, db=redis_database)
+    for key in client.scan_iter():
+        if key != CLAIM_KEY.encode():
+            client.delete(key)
+    proxy = TcpProxy(LOOPBACK, REDIS_PORT)
+    yield RedisLink(proxy, redis_database)
+    proxy.close()
