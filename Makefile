@@ -3,7 +3,9 @@ SHELL := /bin/bash
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app app
+# An unset APP_ENV means production, which refuses to start without production settings;
+# `make run` and `make migrate` are for this machine, so they say development (unless told).
+FLASK := APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run install install-dev migrate test test-sqlite test-postgres test-services bench lint format clean

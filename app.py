@@ -3,21 +3,31 @@
 import atexit
 import logging
 import os
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dotenv import load_dotenv
-from flask import Flask, render_template, request, session, url_for
+from flask import Flask, current_app, make_response, render_template, request, session, url_for
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from domain.attribution import track_visit
 from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
-from domain.database import configure_engine
-from extensions import csrf, db, limiter, login_manager, migrate, outbox_delivery
-
-load_dotenv()
+from domain.database import configure_engine, outage_summary, unreachable
+from domain.log_redaction import add_redaction
+from extensions import (
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    outbox_delivery,
+    rate_limit_storage_options,
+)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -38,6 +48,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
+    register_logging(app)
+    register_url_converters(app)
     register_extensions(app)
     register_content(app)
     register_blueprints(app)
@@ -58,11 +70,38 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
     app.config.from_object(config_class)
     app.config.update(overrides)
     if config_class is settings.ProductionConfig:
-        settings.ProductionConfig.check()
+        settings.check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+
+def register_logging(app: Flask) -> None:
+    # The development server's request log and Flask's own error lines quote the URL, which
+    # can hold a manage token (gunicorn's log: deploy/gunicorn_logging.py).
+    add_redaction(logging.getLogger("werkzeug"))
+    add_redaction(app.logger)
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` as a row id: ASCII digits within PostgreSQL's integer (1..2**31-1).
+
+    A larger number would reach the database and fail there (PostgreSQL refuses it as an
+    integer, SQLite overflows): out of range, it is simply no page, 404.
+    """
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before any blueprint: a rule takes its converter when it is added.
+    app.url_map.converters["int"] = DatabaseIdConverter
 
 
 def register_extensions(app: Flask) -> None:
@@ -73,6 +112,12 @@ def register_extensions(app: Flask) -> None:
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_OPTIONS",
+        rate_limit_storage_options(
+            app.config["RATELIMIT_STORAGE_URI"], app.config["REDIS_TIMEOUT_SECONDS"]
+        ),
+    )
     limiter.init_app(app)
     login_manager.init_app(app)
     outbox_delivery.init_app(app)
@@ -169,8 +214,35 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500)
         return render_template(f"errors/{code}.html"), code
 
-    for code in (404, 405, 500):
+    for code in (404, 405, 413, 500):
         app.register_error_handler(code, render_error)
+
+    def database_unavailable(error):
+        if not unreachable(error):
+            raise error  # a mistake, not an outage: Flask's 500 path logs it in full
+        with suppress(Exception):  # the connection is gone; the session is discarded anyway
+            db.session.rollback()
+        # One line per request; the endpoint, not the URL (a manage link holds a token).
+        app.logger.error(
+            "database unreachable during %s %s: %s",
+            request.method, request.endpoint, outage_summary(error),
+        )  # fmt: skip
+        return unavailable_page()
+
+    app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(PoolTimeout, database_unavailable)
+
+
+def unavailable_page():
+    """The friendly 503 with Retry-After, for a page whose database work cannot be done.
+
+    Rendered without context processors: Flask-Login's would load the owner again, from
+    the database that just failed.
+    """
+    page = current_app.jinja_env.get_template("errors/503.html").render()
+    response = make_response(page, 503)
+    response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_SECONDS"])
+    return response
 
 
 def register_security_headers(app: Flask) -> None:
@@ -180,6 +252,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        # A window we open, or that opens us, gets no handle on ours (window.opener).
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )

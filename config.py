@@ -1,15 +1,31 @@
 """Settings read from the environment, one class per mode.
 
-A `.env` file is honoured in development (python-dotenv, loaded by app.py).
-Defaults make `make run` work on a bare machine; production refuses the unsafe ones.
+A `.env` file is honoured (python-dotenv), read here before any setting is, unless
+FLASK_SKIP_DOTENV=1. Defaults make `make run` work on a bare machine. With APP_ENV unset
+the app runs as production, which refuses to start, naming every setting, when anything
+it needs is missing or unsafe (`production_problems`).
 """
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent
 DEV_SECRET_KEY = "dev-only-not-secret"
+TEST_SECRET_KEY = "test-secret-key"
+SECRET_KEY_MIN_LENGTH = 32
+# Reserved names (RFC 2606): mail to them never reaches anyone.
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "example", "invalid", "test")
+MAIL_BACKENDS = ("", "smtp", "log")
+
+if os.environ.get("FLASK_SKIP_DOTENV", "") not in ("1", "true", "yes"):
+    load_dotenv()
 
 
 def _sqlite_url_in(instance_path: str) -> str:
@@ -32,6 +48,7 @@ def env_flag(name: str, default: bool) -> bool:
 
 
 class Config:
+    APP_ENV = "production"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     DATABASE_URL = os.environ.get("DATABASE_URL")  # None: SQLite file in the instance folder
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -41,8 +58,18 @@ class Config:
     # this often, so the article page never waits on a write per view.
     COUNTER_FLUSH_SECONDS = float(os.environ.get("COUNTER_FLUSH_SECONDS", "5"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Nothing is uploaded: the longest form (a booking with a 2,000-character message, or
+    # 1,000 lead ids in a bulk change) is a few KB. A larger body is refused with 413.
+    # Werkzeug's own form limits (500 KB a field, 1,000 multipart parts) cannot be reached
+    # within it; the field limit follows it, should it ever be raised.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    # A 503 (the database cannot be reached) asks clients to try again after this long.
+    RETRY_AFTER_SECONDS = int(os.environ.get("RETRY_AFTER_SECONDS", "30"))
 
-    # Mail. With no SMTP_HOST, messages are written to the log instead (development).
+    # Mail. With no SMTP_HOST, messages are written to the log instead (development);
+    # MAIL_BACKEND=log chooses the log even with one (and lets production run without).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "").strip().lower()
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
@@ -58,8 +85,14 @@ class Config:
     OUTBOX_SEND_INLINE = env_flag("OUTBOX_SEND_INLINE", True)
     # Rate limits are shared across processes when REDIS_URL is set.
     REDIS_URL = os.environ.get("REDIS_URL", "")
-    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis going away must not cost a visitor a 500: each process falls back to its own
+    # memory (and logs it) until Redis answers again; any other limiter error is logged
+    # and the request goes on. A dead Redis costs a request about two socket timeouts.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1"))
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute;40 per hour")
     # Upcoming calls one address, and one client (by network address), may hold at once.
     BOOKING_MAX_UPCOMING_PER_EMAIL = int(os.environ.get("BOOKING_MAX_UPCOMING_PER_EMAIL", "2"))
@@ -88,12 +121,14 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    APP_ENV = "development"
     DEBUG = True
 
 
 class TestConfig(Config):
+    APP_ENV = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = TEST_SECRET_KEY
     COUNTER_FLUSH_SECONDS = 0
     OUTBOX_SEND_INLINE = False
     BOOKING_MIN_SECONDS = 0
@@ -102,15 +137,67 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    # Per-process memory only when chosen: RATELIMIT_STORAGE_URI=memory:// on purpose.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or Config.REDIS_URL
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 
-    @classmethod
-    def check(cls) -> None:
-        if cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY) < 32:
-            raise RuntimeError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
+
+class UnsafeProductionSettings(RuntimeError):
+    """Production was asked to start without what it needs; the message names each setting."""
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every missing or unsafe production setting, each named, with what to set instead."""
+    checks = (
+        (secret_key_is_random(config.get("SECRET_KEY") or ""), "SECRET_KEY: set a random "
+         "value of at least 32 characters, e.g. python -c 'import secrets; "
+         "print(secrets.token_urlsafe(48))'"),
+        (is_https_url(config.get("SITE_URL") or ""), "SITE_URL: set the site's public "
+         "https:// address; links in emails and calendar invites are built from it"),
+        (bool(config.get("DATABASE_URL")), "DATABASE_URL: set it explicitly "
+         "(postgresql://…, or sqlite:///… on purpose)"),
+        (bool(config.get("SMTP_HOST")) or config.get("MAIL_BACKEND") == "log", "SMTP_HOST: "
+         "set the mail server, or MAIL_BACKEND=log to write emails to the log on purpose"),
+        (config.get("MAIL_BACKEND", "") in MAIL_BACKENDS, "MAIL_BACKEND: smtp or log"),
+        (bool(config.get("RATELIMIT_STORAGE_URI")), "REDIS_URL: set it so every worker "
+         "shares the rate limits, or RATELIMIT_STORAGE_URI=memory:// for per-process "
+         "limits on purpose (they multiply with the workers)"),
+        (is_real_address(config.get("OWNER_EMAIL") or ""), "OWNER_EMAIL: set the address "
+         "that gets booking notices (not an example.com one)"),
+        (is_real_address(config.get("MAIL_FROM") or ""), "MAIL_FROM: set the sender of the "
+         "site's emails (not an example.com one)"),
+    )  # fmt: skip
+    return [problem for passed, problem in checks if not passed]
+
+
+def check_production(config: Mapping[str, Any]) -> None:
+    problems = production_problems(config)
+    if problems:
+        raise UnsafeProductionSettings(
+            "Production refuses to start (APP_ENV=production, or unset). Set:\n  - "
+            + "\n  - ".join(problems)
+            + "\nor APP_ENV=development to run on this machine."
+        )
+
+
+def secret_key_is_random(key: str) -> bool:
+    """Long enough, not a known default, not a character or a short pattern repeated."""
+    if len(key) < SECRET_KEY_MIN_LENGTH or key in (DEV_SECRET_KEY, TEST_SECRET_KEY):
+        return False
+    repeats_a_pattern = any(key == (key[:n] * len(key))[: len(key)] for n in range(1, 9))
+    return not repeats_a_pattern and len(set(key)) >= 10
+
+
+def is_https_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+def is_real_address(value: str) -> bool:
+    domain = parseaddr(value)[1].rpartition("@")[2].lower().rstrip(".")
+    reserved = any(domain == name or domain.endswith("." + name) for name in RESERVED_DOMAINS)
+    return bool(domain) and not reserved
 
 
 CONFIGS = {
@@ -120,8 +207,9 @@ CONFIGS = {
 }
 
 
-def config_for_environment() -> type[Config]:
-    name = os.environ.get("APP_ENV", "development")
+def config_for_environment(env: Mapping[str, str] = os.environ) -> type[Config]:
+    """The settings APP_ENV names; unset means production, so nothing runs open by mistake."""
+    name = env.get("APP_ENV") or "production"
     try:
         return CONFIGS[name]
     except KeyError:

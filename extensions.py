@@ -6,6 +6,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -31,3 +33,16 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()
 outbox_delivery = InlineDelivery()
+
+
+def rate_limit_storage_options(storage_uri: str, timeout: float) -> dict:
+    """For Redis: short socket timeouts and one immediate retry (for a pooled connection
+    Redis dropped), instead of redis-py's ten with back-off, so that a dead Redis is found
+    out within a request and the limiter falls back to memory."""
+    if not storage_uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        return {}
+    return {
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+        "retry": Retry(NoBackoff(), 1),
+    }

@@ -102,7 +102,12 @@ def client_thread(host: str, port: int) -> tuple[list[float], Counter]:
 
 
 def under_gunicorn(url: str) -> list[Figure]:
-    settings = {"DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "APP_ENV": "production"}
+    settings = {
+        "APP_ENV": "production", "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
+        "SITE_URL": "https://bench.localhost", "MAIL_BACKEND": "log",
+        "RATELIMIT_STORAGE_URI": "memory://", "OWNER_EMAIL": "owner@bench.localhost",
+        "MAIL_FROM": "calls@bench.localhost",
+    }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-gunicorn-") as folder:
         log = Path(folder) / "gunicorn.log"
         with running_gunicorn(settings, log, workers=2, threads=1) as server:

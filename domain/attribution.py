@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from domain.text_input import printable_text
+
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 VISIT_TIMEOUT = timedelta(minutes=30)
 # "Last seen" moves in steps of a minute, so a reader's cookie is not re-sent on every page.
@@ -18,7 +20,9 @@ MAX_VALUE_LENGTH = 200
 
 
 def clean(value: str | None) -> str:
-    return (value or "").strip()[:MAX_VALUE_LENGTH]
+    """A value from a URL or a header, on one line and without control characters: it is
+    nobody's typing to correct, so it is cleaned, never refused."""
+    return printable_text(value or "")[:MAX_VALUE_LENGTH]
 
 
 def external_referrer(referrer: str | None, own_host: str) -> str:

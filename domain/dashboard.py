@@ -1,4 +1,5 @@
-"""What the owner's dashboard shows: today's and the next calls, and the new leads.
+"""What the owner's dashboard shows: today's and the next calls, the new leads, and the
+emails that could not be sent.
 
 Plain queries taking a session and plain values, tested without HTTP.
 """
@@ -10,11 +11,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Booking, Lead
+from models import Booking, Lead, OutboxMessage
 
 NEXT_CALLS = 10
 NEW_LEADS_SHOWN = 20
 NEW_LEADS_DEFAULT_DAYS = 7
+FAILED_MAIL_SHOWN = 20
+MAIL_KINDS = {
+    "visitor_confirmation": "Booking confirmation to the visitor",
+    "visitor_reminder": "Reminder to the visitor",
+    "visitor_reschedule": "New time, to the visitor",
+    "visitor_cancellation": "Cancellation, to the visitor",
+    "owner_notification": "New booking, to you",
+    "owner_reschedule": "New time, to you",
+    "owner_cancellation": "Cancellation, to you",
+}
 
 
 @dataclass(frozen=True)
@@ -64,3 +75,48 @@ def new_leads(
         select(Lead).where(newer).order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit)
     )
     return NewLeads(since, last_seen is not None, count or 0, list(newest))
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    """An email the server refused for good, or that could not be built."""
+
+    id: int
+    kind: str
+    tried_at: datetime | None
+    error: str
+    lead_id: int | None
+    lead_name: str | None
+
+    @property
+    def label(self) -> str:
+        return MAIL_KINDS.get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class FailedMailList:
+    count: int
+    newest: list[FailedMail]
+
+
+def failed_mail(session: Session, limit: int = FAILED_MAIL_SHOWN) -> FailedMailList:
+    """How many emails failed for good, and the most recently tried of them."""
+    failed = OutboxMessage.status == "failed"
+    count = session.scalar(select(func.count()).select_from(OutboxMessage).where(failed))
+    if not count:
+        return FailedMailList(0, [])
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.claimed_at,
+            OutboxMessage.last_error,
+            OutboxMessage.lead_id,
+            Lead.name,
+        )  # fmt: skip
+        .outerjoin(Lead, Lead.id == OutboxMessage.lead_id)
+        .where(failed)
+        .order_by(OutboxMessage.claimed_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return FailedMailList(count, [FailedMail(*row[:3], row[3] or "", *row[4:]) for row in rows])

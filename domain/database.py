@@ -4,12 +4,16 @@ SQLite: the driver's own transaction handling is switched off so that we issue B
 ourselves; a write that must check-then-insert begins with BEGIN IMMEDIATE, which takes
 the database's write lock before the check, so two processes cannot both pass it.
 Foreign keys (for ON DELETE CASCADE) and WAL (readers never wait for the writer) are on.
+
+`unreachable` tells an outage (try again later) from a mistake in a statement.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, scoped_session
 
 IMMEDIATE_OPTION = "begin_immediate"
@@ -65,3 +69,19 @@ def lock_for_transaction(session: Session, *names: str) -> None:
         session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
         )
+
+
+def unreachable(error: BaseException) -> bool:
+    """True when the database could not do the work right now: down, restarting, the
+    connection lost, no connection free, locked. The same request may succeed later."""
+    if isinstance(error, PoolTimeout | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def outage_summary(error: BaseException) -> str:
+    """The driver's own first line (server, port, what failed), never the statement or its
+    parameters, which can hold what a visitor typed."""
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first_line[:200]}"

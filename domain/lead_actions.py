@@ -19,6 +19,7 @@ from domain.counters import upsert_counts
 from domain.database import serialised_write
 from domain.lead_statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
 from domain.leads import normalise_email
+from domain.text_input import text_problem
 from models import LEAD_STATUSES, Booking, Lead, LeadEvent
 
 NOTE_MAX_LENGTH = 5000
@@ -54,10 +55,14 @@ class LeadGone(LeadActionError):
 
 
 def clean_note(body: str | None) -> str:
-    """The note as stored: browser line endings made plain, 1–5,000 characters."""
+    """The note as stored: browser line endings made plain, 1–5,000 characters, no control
+    characters (PostgreSQL refuses NUL; the others garble the page and the export)."""
     text = (body or "").replace("\r\n", "\n").strip()
     if not text:
         raise InvalidNote("Write the note before saving it.")
+    problem = text_problem(text, multiline=True)
+    if problem:
+        raise InvalidNote(problem)
     if len(text) > NOTE_MAX_LENGTH:
         raise InvalidNote(
             f"Please keep a note to {NOTE_MAX_LENGTH:,} characters or fewer "

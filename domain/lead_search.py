@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from domain.database import serialised_write
 from domain.lead_actions import count_won
+from domain.text_input import printable_text
 from models import LEAD_STATUSES, Lead, LeadEvent
 
 SORTS = ("newest", "score", "next_call")
@@ -60,9 +61,9 @@ class LeadFilter:
         sort = first(args, "sort")
         engagement = first(args, "engagement")
         return cls(
-            q=" ".join(printable(first(args, "q")).split())[:MAX_QUERY_LENGTH],
+            q=printable_text(first(args, "q"))[:MAX_QUERY_LENGTH],
             statuses=tuple(s for s in LEAD_STATUSES if s in all_values(args, "status")),
-            article=printable(first(args, "article")).strip()[:200],
+            article=printable_text(first(args, "article"))[:200],
             engagement=engagement if engagement in ENGAGEMENTS else "",
             date_from=date_from,
             date_to=date_to,
@@ -93,11 +94,6 @@ class LeadFilter:
 def first(args: Mapping[str, Any], key: str) -> str:
     value = args.get(key)
     return value[:1000] if isinstance(value, str) else ""
-
-
-def printable(text: str) -> str:
-    """Without control characters (PostgreSQL refuses NUL in text outright)."""
-    return "".join(char for char in text if char.isprintable() or char == " ")
 
 
 def all_values(args: Mapping[str, Any], key: str) -> list[str]:

@@ -15,6 +15,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any, Protocol
 
+from domain.text_input import single_line, text_problem
+
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +33,8 @@ class PermanentMailError(MailError):
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    # `kind` (e.g. "visitor_confirmation") only names the message in logs.
+    def send(self, message: EmailMessage, *, kind: str = "") -> None: ...
 
 
 def _sender_domain(sender: str) -> str:
@@ -70,11 +73,16 @@ def build_message(
     message_id: str | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """A plain-text email with its attachments; raises ValueError on a malformed header."""
+    """A plain-text email with its attachments; raises ValueError on a malformed header.
+
+    Every header that can carry visitor input is made safe here, and only here: the subject
+    is put on one line; an address with a line break or a control character is refused,
+    since guessing which part of it was meant could send the mail to someone else.
+    """
     message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = header_address(sender, "From")
+    message["To"] = header_address(to, "To")
+    message["Subject"] = single_line(subject)
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
     # RFC 3834: tells auto-responders (out of office) not to answer a robot.
@@ -83,6 +91,12 @@ def build_message(
     for attachment in attachments:
         _add_attachment(message, attachment)
     return message
+
+
+def header_address(value: str, header: str) -> str:
+    if text_problem(value):
+        raise ValueError(f"the {header} address holds a line break or a control character")
+    return value
 
 
 def _is_permanent(code: int) -> bool:
@@ -135,7 +149,7 @@ class SMTPMailer:
         if refused:
             raise PermanentMailError(f"recipients refused: {refused}")
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, kind: str = "") -> None:
         try:
             smtp = self._connect()
         except (OSError, smtplib.SMTPException) as error:
@@ -157,15 +171,24 @@ def _quit_quietly(smtp: smtplib.SMTP) -> None:
 
 
 class LogMailer:
-    """Development without SMTP: each message is written to the log, readable, not sent."""
+    """No SMTP: each message is written to the log, not sent. Whole and readable where
+    `show_bodies` (development); elsewhere only its id, kind and size, since addresses
+    and bodies are personal data."""
 
-    def __init__(self, logger: logging.Logger | None = None):
+    def __init__(self, logger: logging.Logger | None = None, *, show_bodies: bool = False):
         self.logger = logger or log
+        self.show_bodies = show_bodies
 
     def __repr__(self) -> str:
-        return f"LogMailer({self.logger.name!r})"
+        return f"LogMailer({self.logger.name!r}, show_bodies={self.show_bodies})"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage, *, kind: str = "") -> None:
+        if not self.show_bodies:
+            self.logger.info(
+                "email not sent (mail goes to the log): %s, %s, %d bytes",
+                message["Message-ID"], kind or "kind not given", len(message.as_bytes()),
+            )  # fmt: skip
+            return
         headers = "\n".join(f"{name}: {value}" for name, value in message.items())
         parts = [headers, "", message.get_body(("plain",)).get_content()]
         for attachment in message.iter_attachments():
@@ -177,9 +200,10 @@ class LogMailer:
 
 
 def mailer_from_config(config: Mapping[str, Any]) -> SMTPMailer | LogMailer:
-    """SMTP when SMTP_HOST is set; otherwise the log, so development needs no mail server."""
-    if not config.get("SMTP_HOST"):
-        return LogMailer()
+    """SMTP when SMTP_HOST is set, unless MAIL_BACKEND=log; otherwise the log, so
+    development needs no mail server."""
+    if not config.get("SMTP_HOST") or config.get("MAIL_BACKEND") == "log":
+        return LogMailer(show_bodies=config.get("APP_ENV") in ("development", "testing"))
     return SMTPMailer(
         host=config["SMTP_HOST"],
         port=int(config.get("SMTP_PORT") or 587),

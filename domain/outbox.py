@@ -33,6 +33,7 @@ from domain.links import (
     mint_link,
     token_hash,
 )
+from domain.log_redaction import without_addresses
 from domain.mailer import Mailer, MailError, PermanentMailError, TransientMailError, build_message
 from models import Booking, BookingLink, OutboxMessage
 
@@ -100,6 +101,18 @@ def cancel_pending(session: Session, *, booking_id: int, kinds: Iterable[str]) -
         .execution_options(synchronize_session="fetch")
     )
     return result.rowcount
+
+
+def retry_failed(session: Session, message_id: int, *, now: datetime) -> bool:
+    """Put a message that failed for good back in the queue, due now; no commit. False
+    when it is not failed (already requeued, say)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "failed")
+        .values(status="pending", send_after=now, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -212,7 +225,7 @@ def _attempt(
     except (ValueError, TypeError) as error:
         return PermanentMailError(f"cannot build the message: {error}")
     try:
-        mailer.send(email)
+        mailer.send(email, kind=message.kind)
     except MailError as error:
         return error
     except Exception as error:  # an unforeseen error: keep the message and say so loudly
@@ -222,19 +235,25 @@ def _attempt(
 
 
 def _outcome(message, error: MailError | None, now: datetime) -> tuple[str, dict]:
-    """What happened ("sent", "retried", "failed") and the columns that record it."""
+    """What happened ("sent", "retried", "failed") and the columns that record it.
+
+    Logs name the message, its kind and lead by id; never an address (the stored error,
+    which only the owner sees, keeps the server's own words).
+    """
+    named = f"outbox message {message.id} ({message.kind}, lead {message.lead_id})"
     if error is None:
-        log.info("sent outbox message %s (%s) to %s", message.id, message.kind, message.to_address)
+        log.info("sent %s", named)
         return "sent", {"status": "sent", "sent_at": now}
     attempts = message.attempts + 1
     failure = {"attempts": attempts, "last_error": str(error)[:ERROR_TEXT_LIMIT]}
+    reason = without_addresses(str(error))
     if isinstance(error, PermanentMailError):
-        log.error("outbox message %s refused for good: %s", message.id, error)
+        log.error("%s failed for good, listed on the owner's dashboard: %s", named, reason)
         return "failed", failure | {"status": "failed"}
     retry_at = now + backoff(attempts)
     log.warning(
-        "outbox message %s not sent (attempt %s), retrying after %s: %s",
-        message.id, attempts, retry_at.isoformat(), error,
+        "%s not sent (attempt %s), retrying after %s: %s",
+        named, attempts, retry_at.isoformat(), reason,
     )  # fmt: skip
     return "retried", failure | {"status": "pending", "send_after": retry_at}
 

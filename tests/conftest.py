@@ -15,11 +15,15 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from app import create_app
-from config import normalise_database_url
-from extensions import db
+# Importing `app` builds its module-level app, and an unset APP_ENV means production, which
+# refuses to start without production settings. The tests' own apps are TestConfig.
+os.environ["APP_ENV"] = "development"
 
-pytest_plugins = ["tests.mail_fixtures"]
+from app import create_app  # noqa: E402
+from config import normalise_database_url  # noqa: E402
+from extensions import db  # noqa: E402
+
+pytest_plugins = ["tests.mail_fixtures", "tests.outage"]
 
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "").strip())
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
@@ -116,7 +120,9 @@ def settings(database_url) -> dict:
 
 
 @pytest.fixture
-def app(settings):
+def app(settings, request):
+    if "database_outage" in request.fixturenames:  # the app reaches its database through it
+        settings = settings | request.getfixturevalue("database_outage").settings
     app = create_app(settings)
     yield app
     with app.app_context():

@@ -64,6 +64,7 @@ def running_gunicorn(
     """gunicorn with `settings` in its environment, answering /healthz; stopped on exit."""
     command = [
         str(GUNICORN), "app:app",
+        "--config", str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),  # what production runs
         "--bind", "127.0.0.1:0",
         "--workers", str(workers),
         "--threads", str(threads),

@@ -16,11 +16,12 @@ def test_production_refuses_the_default_secret_key(monkeypatch):
         create_app(settings.ProductionConfig)
 
 
-def test_production_starts_with_a_real_secret_key(monkeypatch, database_url):
+def test_production_starts_with_production_settings(monkeypatch, database_url):
     from app import create_app
+    from tests.test_production_config import READY
 
-    monkeypatch.setattr(settings.ProductionConfig, "SECRET_KEY", "x" * 48)
-    monkeypatch.setattr(settings.ProductionConfig, "DATABASE_URL", database_url)
+    for name, value in {**READY, "DATABASE_URL": database_url}.items():
+        monkeypatch.setattr(settings.ProductionConfig, name, value)
     app = create_app(settings.ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

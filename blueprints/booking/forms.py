@@ -3,7 +3,6 @@
 import re
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -38,7 +37,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BookingForm(FlaskForm):
+class BookingForm(SafeForm):
     name = StringField(
         "Your name",
         filters=[strip],
@@ -106,7 +105,7 @@ class BookingForm(FlaskForm):
         return self.submission_key.data
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(SafeForm):
     """A POST-only confirmation (reschedule, cancel) so that link scanners change nothing."""
 
     slot = HiddenField()

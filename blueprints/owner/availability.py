@@ -36,11 +36,14 @@ def availability():
     form = AvailabilityForm()
     if not form.is_submitted():
         return render_page(AvailabilityForm.from_values(load_values(db.session)))
-    if not form.validate():  # the CSRF token; everything else is read by to_values
+    # validate() checks the CSRF token and refuses control characters beside their fields;
+    # to_values reads everything else, so every problem is shown at once.
+    typed_cleanly = form.validate()
+    if "csrf_token" in form.errors:
         form.form_errors.append("The form had expired. Please check it and save again.")
         return render_page(form, status=400)
     values, errors = form.to_values()
-    if errors:
+    if errors or not typed_cleanly:
         form.show_errors(errors)
         return render_page(form, status=400)
     save_values(db.session, values)

@@ -9,7 +9,6 @@ import math
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.widgets import NumberInput
 
@@ -17,6 +16,7 @@ from domain.availability import WEEKDAYS, AvailabilityValues, parse_ranges, vali
 
 # Shared with the booking pages' zone picker, so both offer the same names.
 from domain.timezones import POPULAR_ZONES, timezone_names
+from forms import SafeForm
 
 HOURS_HINT = "Like 09:00-12:00, 13:00-17:00 (24-hour clock). Leave empty for no calls that day."
 # Domain error keys that name a different field, or need the form's own unit.
@@ -42,7 +42,7 @@ def number_field(label: str, step: str = "1", **render_kw) -> StringField:
     )
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(SafeForm):
     timezone = SelectField("Your time zone", validate_choice=False)
     hours_0 = StringField(WEEKDAYS[0])
     hours_1 = StringField(WEEKDAYS[1])
@@ -108,8 +108,11 @@ class AvailabilityForm(FlaskForm):
         return values, errors
 
     def show_errors(self, errors: dict[str, str]) -> None:
+        """Each problem beside its field, unless the field was refused already (a control
+        character): one message a field, the first one found."""
         for name, message in errors.items():
-            self[name].errors = [*self[name].errors, message]
+            if not self[name].errors:
+                self[name].errors = [message]
 
 
 def plain_dashes(text: str | None) -> str:

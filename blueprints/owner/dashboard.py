@@ -1,20 +1,29 @@
-"""`/owner/`: today's and the next calls, new leads since the last visit, the funnel.
+"""`/owner/`: today's and the next calls, new leads since the last visit, the funnel, and
+the emails that failed for good, each with "Send again".
 
 Times are shown in the owner's zone (the availability setting). The page only reads:
 it never moves the owner's "last seen" mark, so a reload shows the same new leads.
+"Send again" is a POST with CSRF that puts one failed email back in the queue.
 The queries live in domain/dashboard.py.
 """
 
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import current_app, render_template, request
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.owner import bp
+from blueprints.owner.forms import ActionForm
 from domain.availability import load_values
 from domain.charts import funnel_chart, sparkline
-from domain.dashboard import calls_between, local_day_bounds, new_leads, upcoming_calls
+from domain.dashboard import (
+    calls_between,
+    failed_mail,
+    local_day_bounds,
+    new_leads,
+    upcoming_calls,
+)
 from domain.funnel import (
     PERIOD_CHOICES,
     daily_totals,
@@ -24,6 +33,7 @@ from domain.funnel import (
     period_key,
     totals,
 )
+from domain.outbox import retry_failed
 from domain.tokens import utc_now
 from extensions import db
 
@@ -40,8 +50,24 @@ def dashboard():
         today_calls=calls_between(db.session, today_start, tomorrow_start),
         next_calls=upcoming_calls(db.session, tomorrow_start),
         leads=new_leads(db.session, current_user.owner.last_seen_leads_at, now),
+        failed=failed_mail(db.session),
         **funnel_context(now.date()),
     )
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+def send_mail_again(message_id: int):
+    """Back in the queue, due now: the outbox worker sends it on its next pass."""
+    back = redirect(url_for("owner.dashboard") + "#failed-mail-heading", code=303)
+    if not ActionForm().validate_on_submit():
+        flash("That form had expired, so nothing changed. Please try again.")
+        return back
+    if retry_failed(db.session, message_id, now=utc_now()):
+        db.session.commit()
+        flash("The email is back in the queue and goes out with the next send.")
+    else:
+        flash("That email is no longer marked as failed, so nothing changed.")
+    return back
 
 
 def funnel_context(today: date) -> dict:

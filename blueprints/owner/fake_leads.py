@@ -7,7 +7,6 @@ with a call coming up. Won leads are added to the articles' won counts, as a rea
 would be, so the dashboard and the list agree. Refused in production.
 """
 
-import os
 import random
 import time
 import unicodedata
@@ -135,7 +134,7 @@ def insert_fake_leads(
 @with_appcontext
 def fake_leads_cli(count: int, seed: int | None):
     """Insert COUNT synthetic leads, for trying the lead list at scale."""
-    if os.environ.get("APP_ENV") == "production":
+    if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("fake leads are for development and benchmarks, not production")
     seed = random.SystemRandom().randrange(1_000_000) if seed is None else seed
     slugs = [article.slug for article in current_app.extensions["library"].articles]

@@ -1,0 +1,18 @@
+"""gunicorn's settings: `gunicorn -c deploy/gunicorn.conf.py app:app`.
+
+Basics only; the stack (nginx in front, TLS, static files) adds to it. Command-line flags
+override anything here.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # nginx in front
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+# Never a manage token or a visitor's answers in a log line.
+logger_class = "deploy.gunicorn_logging.RedactingLogger"
