@@ -153,5 +153,16 @@ def rules_from_values(values: AvailabilityValues) -> AvailabilityRules:
     )
 
 
+_last_loaded: list[AvailabilityRules] = []
+
+
 def load_rules(session: Session) -> AvailabilityRules:
-    return rules_from_values(load_values(session))
+    rules = rules_from_values(load_values(session))
+    _last_loaded[:] = [rules]
+    return rules
+
+
+def last_known_rules() -> AvailabilityRules:
+    """The rules this process last read (the defaults before any), for pages that must
+    still answer while the database is unavailable."""
+    return _last_loaded[0] if _last_loaded else rules_from_values(AvailabilityValues())

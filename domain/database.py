@@ -9,7 +9,7 @@ Foreign keys (for ON DELETE CASCADE) and WAL (readers never wait for the writer)
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -85,3 +85,9 @@ def outage_summary(error: BaseException) -> str:
     cause = getattr(error, "orig", None) or error
     first_line = (str(cause).strip().splitlines() or [""])[0]
     return f"{type(cause).__name__}: {first_line[:200]}"
+
+
+def rollback_quietly(session: Session) -> None:
+    """Roll back after a failure; with the database gone the rollback may fail too."""
+    with suppress(DBAPIError, PoolTimeout):
+        session.rollback()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from models import ArticleDailyStat, OutboxMessage
+from models import ArticleDailyStat, Booking
 from tests.conftest import ARTICLE_SLUG
 
 FRIENDLY = "We can’t reach our records right now"
@@ -17,13 +17,10 @@ FRIENDLY = "We can’t reach our records right now"
 
 @pytest.fixture
 def manage_path(app, visitor):
-    """The manage link from the visitor's confirmation email, booked while all was well."""
-    assert visitor.book().status_code == 303
-    with app.app_context():
-        body = db.session.scalar(
-            select(OutboxMessage.body_text).where(OutboxMessage.kind == "visitor_confirmation")
-        )
-    return re.search(r"https://example\.test(/booking/\S+)", body).group(1)
+    """The private link of a booking made while all was well."""
+    response = visitor.book()
+    assert response.status_code == 303
+    return response.headers["Location"].removesuffix("/confirmed")
 
 
 def assert_unavailable(response) -> None:
@@ -88,3 +85,30 @@ def test_the_outage_is_logged_once_per_request_without_the_url(
     assert [r.levelname for r in logged] == ["ERROR"]
     assert "database unreachable" in logged[0].getMessage()
     assert manage_path.split("/")[2] not in caplog.text  # the token
+
+
+def test_a_booking_sent_while_the_database_is_down_comes_back_with_every_answer(
+    app, client, visitor, database_outage
+):
+    from tests.conftest import VALID_ANSWERS
+
+    form = {**visitor.form_for(visitor.free_slots()[0]), **VALID_ANSWERS}
+    database_outage.cut()
+    response = client.post("/book", query_string={"article": ARTICLE_SLUG}, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Nothing was booked and your answers are kept below" in page
+    for name in ("name", "email", "company", "role"):
+        assert f'value="{VALID_ANSWERS[name]}"' in page
+    assert VALID_ANSWERS["message"] in page
+    assert re.search(r'<option selected value="51-200">', page)
+    assert re.search(r'<input[^>]*value="architect-01"[^>]*checked', page)
+    assert f'value="{form["slot"]}"' in page  # the chosen time travels on
+    assert f'value="{form["submission_key"]}"' in page  # a resend is still the same booking
+
+    database_outage.restore()
+    resent = client.post("/book", query_string={"article": ARTICLE_SLUG}, data=form)
+    assert resent.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Booking)) == 1

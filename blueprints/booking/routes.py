@@ -19,7 +19,7 @@ from blueprints.booking.helpers import (
 )
 from blueprints.booking.mail import plan_emails
 from domain.attribution import attribution_record
-from domain.availability import load_rules
+from domain.availability import last_known_rules, load_rules
 from domain.booking import (
     BookingLimitReached,
     BookingLimits,
@@ -29,6 +29,7 @@ from domain.booking import (
     booking_for_submission,
     busy_bookings,
 )
+from domain.database import rollback_quietly, unreachable
 from domain.links import mint_link
 from domain.slots import available_slots, slot_problem
 from domain.tokens import client_key, render_stamp, seconds_since_render, utc_now
@@ -135,6 +136,34 @@ def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), s
 @bp.post("/book")
 @limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
 def submit():
+    try:
+        return submit_booking()
+    except Exception as error:
+        if not unreachable(error):
+            raise
+        current_app.logger.error("booking not saved: the database is unavailable")
+        return form_while_database_is_down()
+
+
+def form_while_database_is_down():
+    """The form again with every answer, when nothing could be saved: 503, try again."""
+    rollback_quietly(db.session)
+    slug = source_slug()
+    form = BookingForm()
+    form.form_errors.append(
+        "We could not save your booking just now: our booking system is not answering. "
+        "Nothing was booked and your answers are kept below. Please send the form again "
+        "in a minute."
+    )
+    rules = last_known_rules()
+    timezone = valid_timezone(form.timezone.data) or rules.timezone
+    page, status = render_details(
+        form, rules, utc_now(), slug, timezone, parse_slot(form.slot.data), status=503
+    )
+    return page, status, {"Retry-After": str(current_app.config["RETRY_AFTER_SECONDS"])}
+
+
+def submit_booking():
     now = utc_now()
     slug = source_slug()
     form = BookingForm(check_deliverability=current_app.config["EMAIL_CHECK_DELIVERABILITY"])
