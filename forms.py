@@ -8,7 +8,7 @@ clear message, and the other answers are kept as typed.
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from domain.text_input import text_problem
+from domain.text_input import printable_text, text_problem
 
 
 def _texts(data) -> list[str]:
@@ -35,5 +35,18 @@ class SafeForm(FlaskForm):
                 # The character rule comes first: other messages about this value would
                 # only confuse the visitor.
                 field.errors = [problem]
+                _show_cleaned(field, multiline)
                 valid = False
         return valid
+
+
+def _show_cleaned(field, multiline: bool) -> None:
+    """Shown back without the refused characters (they are invisible), so the person sees
+    what will be kept and can send it again as it is."""
+    if isinstance(field.data, str):
+        field.data = printable_text(field.data, multiline=multiline)
+    if field.raw_data:
+        field.raw_data = [
+            printable_text(v, multiline=multiline) if isinstance(v, str) else v
+            for v in field.raw_data
+        ]

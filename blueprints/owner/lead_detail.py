@@ -30,6 +30,7 @@ from domain.lead_actions import (
 from domain.lead_statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
 from domain.leads import DETAIL_LABELS, adopt_booking_details, differing_details
 from domain.scoring import COMPANY_SIZES
+from domain.text_input import printable_text
 from domain.tokens import utc_now
 from extensions import db, outbox_delivery
 from models import Lead
@@ -82,7 +83,15 @@ def touched_at(touch: dict | None) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def render_lead(lead: Lead, *, note: str = "", note_error: str | None = None, status: int = 200):
+def render_lead(
+    lead: Lead,
+    *,
+    note: str = "",
+    note_error: str | None = None,
+    status_note: str = "",
+    status_note_error: str | None = None,
+    status: int = 200,
+):
     page = render_template(
         "owner/lead.html",
         lead=lead,
@@ -99,6 +108,8 @@ def render_lead(lead: Lead, *, note: str = "", note_error: str | None = None, st
         note=note,
         note_error=note_error,
         note_max=NOTE_MAX_LENGTH,
+        status_note=status_note,
+        status_note_error=status_note_error,
         differing_details=differing_details,
         detail_labels=DETAIL_LABELS,
     )
@@ -115,8 +126,12 @@ def lead_status(lead_id: int):
     lead = lead_or_404(lead_id)
     require_form()
     new_status = request.form.get("status", "")
+    note = request.form.get("note", "")
     try:
-        change_status(db.session, lead, new_status, utc_now(), note=request.form.get("note"))
+        change_status(db.session, lead, new_status, utc_now(), note=note)
+    except InvalidNote as error:
+        shown = printable_text(note)  # without what was refused: it is invisible anyway
+        return render_lead(lead, status_note=shown, status_note_error=str(error), status=400)
     except LeadActionError as error:
         flash(str(error))
     else:
@@ -132,7 +147,8 @@ def lead_note(lead_id: int):
     try:
         add_note(db.session, lead, body, utc_now())
     except InvalidNote as error:
-        return render_lead(lead, note=body, note_error=str(error), status=400)
+        shown = printable_text(body, multiline=True)
+        return render_lead(lead, note=shown, note_error=str(error), status=400)
     except LeadActionError as error:
         flash(str(error))
     else:
