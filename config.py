@@ -80,6 +80,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Saed Shafane <calls@example.com>")
     OWNER_EMAIL = os.environ.get("OWNER_EMAIL", "owner@example.com")
     OWNER_NAME = os.environ.get("OWNER_NAME", "Saed Shafane")
+    # Where to report a vulnerability (/.well-known/security.txt): OWNER_EMAIL if unset.
+    SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
     # Try to send a booking's emails right after it commits (a background thread); the
     # outbox worker remains the durable path for anything that did not go out.
     OUTBOX_SEND_INLINE = env_flag("OUTBOX_SEND_INLINE", True)

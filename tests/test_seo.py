@@ -54,3 +54,13 @@ def test_robots_names_the_sitemap_and_keeps_private_pages_out(client):
 def test_pages_link_to_the_feed(client):
     html = client.get("/").get_data(as_text=True)
     assert '<link rel="alternate" type="application/atom+xml"' in html
+
+
+def test_security_txt_says_where_to_report_a_vulnerability(client):
+    response = client.get("/.well-known/security.txt")
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    fields = dict(line.split(": ", 1) for line in response.get_data(as_text=True).splitlines())
+    assert fields["Contact"].startswith("mailto:")
+    assert fields["Expires"].endswith("Z")
+    assert fields["Canonical"] == "https://example.test/.well-known/security.txt"

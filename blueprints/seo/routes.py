@@ -1,6 +1,7 @@
-"""`/sitemap.xml`, `/feed.xml` and `/robots.txt`, all built from the content library."""
+"""`/sitemap.xml`, `/feed.xml` and `/robots.txt`, built from the content library, and
+`/.well-known/security.txt` (RFC 9116), which says where to report a vulnerability."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app, render_template, url_for
 
@@ -52,6 +53,23 @@ def robots():
         "Disallow: /booking/",
         "",
         f"Sitemap: {site}{url_for('seo.sitemap')}",
+    ]
+    response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/.well-known/security.txt")
+def security_txt():
+    config = current_app.config
+    contact = config.get("SECURITY_CONTACT") or config["OWNER_EMAIL"]
+    expires = (datetime.now(UTC) + timedelta(days=365)).replace(microsecond=0)
+    lines = [
+        f"Contact: {contact if ':' in contact else 'mailto:' + contact}",
+        f"Expires: {expires.isoformat().replace('+00:00', 'Z')}",
+        "Preferred-Languages: en",
+        f"Canonical: {config['SITE_URL']}{url_for('seo.security_txt')}",
     ]
     response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
     response.cache_control.public = True
