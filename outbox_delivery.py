@@ -61,8 +61,7 @@ class InlineDelivery:
                 log.exception("inline delivery failed; the outbox worker will retry")
 
     def _send(self, ids: list[int], booking_id: int | None) -> None:
-        from domain.mailer import mailer_from_config
-        from domain.outbox import send_due
+        from domain.outbox import send_due_with_settings
         from extensions import db
         from models import OutboxMessage
 
@@ -73,13 +72,6 @@ class InlineDelivery:
                     ids += db.session.scalars(
                         select(OutboxMessage.id).where(OutboxMessage.booking_id == booking_id)
                     ).all()
-                send_due(
-                    db.session,
-                    mailer_from_config(app.config),
-                    app.config["MAIL_FROM"],
-                    now=datetime.now(UTC),
-                    only_ids=ids,
-                    site_url=app.config["SITE_URL"],
-                )
+                send_due_with_settings(db.session, app.config, now=datetime.now(UTC), only_ids=ids)
             finally:
                 db.session.remove()

@@ -97,14 +97,20 @@ def links_email(
     )
 
 
+@dataclass(frozen=True)
+class Signature:
+    """Who signs the site's emails."""
+
+    owner_name: str
+    site_name: str
+
+    @classmethod
+    def from_config(cls, config) -> "Signature":
+        return cls(owner_name=config["OWNER_NAME"], site_name=config["SITE_NAME"])
+
+
 def queue_links_email(
-    session: Session,
-    lead: Lead,
-    *,
-    now: datetime,
-    owner_name: str,
-    site_name: str,
-    revoke_old: bool,
+    session: Session, lead: Lead, *, now: datetime, signature: Signature, revoke_old: bool
 ) -> list[int]:
     """Queue the email of the lead's upcoming calls' links (none when there are none);
     first end every old link when `revoke_old`. Returns the queued message ids."""
@@ -116,7 +122,11 @@ def queue_links_email(
         if not calls:
             return []
         draft = links_email(
-            lead, calls, owner_name=owner_name, site_name=site_name, revoked=revoke_old
+            lead,
+            calls,
+            owner_name=signature.owner_name,
+            site_name=signature.site_name,
+            revoked=revoke_old,
         )
         message = enqueue(session, draft, kind=LINKS_KIND, lead_id=lead.id, now=now)
         session.flush()

@@ -17,10 +17,11 @@ fresh links (domain/links.py) and a failed attempt deletes them again.
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -34,7 +35,14 @@ from domain.links import (
     token_hash,
 )
 from domain.log_redaction import without_addresses
-from domain.mailer import Mailer, MailError, PermanentMailError, TransientMailError, build_message
+from domain.mailer import (
+    Mailer,
+    MailError,
+    PermanentMailError,
+    TransientMailError,
+    build_message,
+    mailer_from_config,
+)
 from models import Booking, BookingLink, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -294,6 +302,27 @@ def send_due(
         session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)
+
+
+def send_due_with_settings(
+    session: Session,
+    config: Mapping[str, Any],
+    *,
+    now: datetime,
+    limit: int = 100,
+    only_ids: Iterable[int] | None = None,
+    mailer: Mailer | None = None,
+) -> SendReport:
+    """`send_due` with the sender, links and (unless given) mailer the settings name."""
+    return send_due(
+        session,
+        mailer or mailer_from_config(config),
+        config["MAIL_FROM"],
+        now=now,
+        limit=limit,
+        only_ids=only_ids,
+        site_url=config["SITE_URL"],
+    )
 
 
 def run_worker(

@@ -23,6 +23,7 @@ CONSENT_TEXT = (
     "I agree that Saed Shafane may store my answers and contact me by email about this call. "
     "I can ask for my data to be erased at any time."
 )
+INVALID_EMAIL = "Please enter a valid email address, like name@company.com."
 SUBMISSION_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -90,7 +91,7 @@ class BookingForm(SafeForm):
         self.email.validators = [
             *self.email.validators,
             Email(
-                message="Please enter a valid email address, like name@company.com.",
+                message=INVALID_EMAIL,
                 check_deliverability=check_deliverability,
             ),
         ]
@@ -121,6 +122,6 @@ class LinksRequestForm(SafeForm):
         validators=[
             DataRequired("Please give the email address you booked with."),
             Length(max=320),
-            Email(message="Please enter a valid email address, like name@company.com."),
+            Email(message=INVALID_EMAIL),
         ],
     )

@@ -29,7 +29,7 @@ from domain.booking import (
     cancel_call,
     reschedule_call,
 )
-from domain.booking_links import queue_links_email
+from domain.booking_links import Signature, queue_links_email
 from domain.leads import lead_by_email, normalise_email
 from domain.links import booking_for_token
 from domain.slots import available_slots
@@ -201,14 +201,9 @@ def request_links():
         return private(render_template("booking/request_links.html", form=form), status)
     lead = lead_by_email(db.session, form.email.data)
     if lead is not None:
-        config = current_app.config
+        signature = Signature.from_config(current_app.config)
         message_ids = queue_links_email(
-            db.session,
-            lead,
-            now=utc_now(),
-            owner_name=config["OWNER_NAME"],
-            site_name=config["SITE_NAME"],
-            revoke_old=False,
+            db.session, lead, now=utc_now(), signature=signature, revoke_old=False
         )
         outbox_delivery.soon(message_ids)
     current_app.logger.info("booking links requested (lead %s)", lead.id if lead else "none")

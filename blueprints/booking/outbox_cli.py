@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from domain.mailer import Mailer, mailer_from_config
-from domain.outbox import SendReport, run_worker, send_due
+from domain.outbox import SendReport, run_worker, send_due_with_settings
 from extensions import db
 
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
@@ -21,13 +21,8 @@ outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 
 def send_pass(mailer: Mailer, limit: int) -> SendReport:
     try:
-        return send_due(
-            db.session,
-            mailer,
-            current_app.config["MAIL_FROM"],
-            now=datetime.now(UTC),
-            limit=limit,
-            site_url=current_app.config["SITE_URL"],
+        return send_due_with_settings(
+            db.session, current_app.config, now=datetime.now(UTC), limit=limit, mailer=mailer
         )
     finally:
         # A fresh session per pass: nothing stale is kept, and a failed pass rolls back.

@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
 from domain.availability import load_values
-from domain.booking_links import queue_links_email
+from domain.booking_links import Signature, queue_links_email
 from domain.lead_actions import (
     NOTE_MAX_LENGTH,
     InvalidNote,
@@ -212,14 +212,9 @@ def send_new_links(lead_id: int):
     """Revoke every link of the lead's calls, then email new ones for the upcoming calls."""
     lead = lead_or_404(lead_id)
     require_form()
-    config = current_app.config
+    signature = Signature.from_config(current_app.config)
     message_ids = queue_links_email(
-        db.session,
-        lead,
-        now=utc_now(),
-        owner_name=config["OWNER_NAME"],
-        site_name=config["SITE_NAME"],
-        revoke_old=True,
+        db.session, lead, now=utc_now(), signature=signature, revoke_old=True
     )
     outbox_delivery.soon(message_ids)
     current_app.logger.info("booking links of lead %d revoked by the owner", lead_id)

@@ -24,6 +24,13 @@ def xml_response(template: str, mimetype: str, **context):
     return response
 
 
+def text_response(lines: list[str]):
+    response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
 @bp.get("/sitemap.xml")
 def sitemap():
     content = library()
@@ -54,10 +61,7 @@ def robots():
         "",
         f"Sitemap: {site}{url_for('seo.sitemap')}",
     ]
-    response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    return response
+    return text_response(lines)
 
 
 @bp.get("/.well-known/security.txt")
@@ -71,7 +75,4 @@ def security_txt():
         "Preferred-Languages: en",
         f"Canonical: {config['SITE_URL']}{url_for('seo.security_txt')}",
     ]
-    response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
-    response.cache_control.public = True
-    response.cache_control.max_age = 86400
-    return response
+    return text_response(lines)
