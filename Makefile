@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-dev migrate test test-sqlite test-postgres test-services bench lint format clean
+.PHONY: run stack install install-dev migrate test test-sqlite test-postgres test-stack test-services bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,23 +31,33 @@ migrate: install
 run: migrate
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-# The whole suite on SQLite, then again on PostgreSQL (required when CI=true).
-test: install-dev test-services test-sqlite test-postgres
+# The production stack on this machine, in the foreground: nginx (HTTPS on
+# STACK_HTTPS_PORT, 8443), two app servers, two outbox workers. Ctrl-C stops it all.
+stack: install-dev
+	VENV=$(VENV) bash scripts/stack
+
+# The whole suite on SQLite, then again on PostgreSQL (required when CI=true), then the
+# stack tests once: through nginx, against the stack `make stack` starts.
+test: install-dev test-services test-sqlite test-postgres test-stack
 
 test-services:
 	bash scripts/ensure-test-services
 
 test-sqlite: install-dev
-	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS)
 
 test-postgres: install-dev
 	@if bash scripts/postgres-ready; then \
-	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL is required in CI but is not reachable on 127.0.0.1:5432" >&2; exit 1; \
 	else \
 	  echo "*** PostgreSQL not reachable: the PostgreSQL run was NOT done (it is required in CI)" >&2; \
 	fi
+
+# Needs nginx, PostgreSQL and Redis (test-services provides them).
+test-stack: install-dev
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest tests/stack $(PYTEST_ARGS)
 
 bench: install-dev
 	$(BIN)/python -m bench

@@ -30,6 +30,11 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
 else:
     control_socket_disable = True
 accesslog = "-"
+# gunicorn's usual line, then the request id nginx passes on (X-Request-ID), which its
+# own access log shows too: one request, found in both.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}i)s'
+)
 errorlog = "-"
 # Never a manage token or a visitor's answers in a log line.
 logger_class = "deploy.gunicorn_logging.RedactingLogger"
