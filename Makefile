@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 # `make run` and `make migrate` are for this machine, so they say development (unless told).
 FLASK := APP_ENV=$${APP_ENV:-development} $(BIN)/flask --app app
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# `make run PORT=8000`: absolute links (emails, .ics, canonical) follow unless SITE_URL is set.
+PORT ?= 5000
 
 .PHONY: run stack install install-dev migrate test test-sqlite test-postgres test-stack test-services bench lint format clean
 
@@ -29,7 +31,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 run: migrate
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The production stack on this machine, in the foreground: nginx (HTTPS on
 # STACK_HTTPS_PORT, 8443), two app servers, two outbox workers. Ctrl-C stops it all.
