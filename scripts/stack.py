@@ -10,6 +10,9 @@ Settings: STACK_HTTP_PORT (8080), STACK_HTTPS_PORT (8443), STACK_APP_PORTS (8001
 DATABASE_URL (the machine's PostgreSQL, database `stack`, created if missing), REDIS_URL
 (redis://127.0.0.1:6379/0), SMTP_HOST and friends (else emails go to the log), SECRET_KEY
 (else one made once and kept in STACK_DIR). SITE_URL follows the HTTPS port.
+
+`scripts/stack exec COMMAND...` runs one command with the stack's settings instead, as an
+operator runs one on a server: `scripts/stack exec flask backup create stack.backup`.
 """
 
 import getpass
@@ -43,11 +46,15 @@ class StackError(Exception):
     """Something the stack needs is missing; the message says what to do."""
 
 
-def main() -> None:
+def main(arguments: list[str]) -> None:
     env = os.environ
     root = Path(env.get("STACK_DIR") or PROJECT / "instance" / "stack").resolve()
     http_port = port_setting(env, "STACK_HTTP_PORT", 8080)
     https_port = port_setting(env, "STACK_HTTPS_PORT", 8443)
+    if arguments[:1] == ["exec"] and len(arguments) > 1:
+        root.mkdir(parents=True, exist_ok=True)
+        command = arguments[1:]
+        os.execvpe(command[0], command, app_settings(env, root, https_port))
     app_ports = [int(p) for p in env.get("STACK_APP_PORTS", "8001,8002").split(",")]
     if len(app_ports) != 2:
         raise StackError("STACK_APP_PORTS: two ports, e.g. 8001,8002")
@@ -323,6 +330,6 @@ def banner(root: Path, https_port: int, http_port: int, settings: dict[str, str]
 
 if __name__ == "__main__":
     try:
-        main()
+        main(sys.argv[1:])
     except StackError as error:
         sys.exit(f"stack: {error}")

@@ -41,6 +41,7 @@ class Stack:
     https_port: int
     app_ports: tuple[int, int]
     database_url: str
+    environment: dict[str, str]
 
     @property
     def base_url(self) -> str:
@@ -77,6 +78,17 @@ class Stack:
         )
         return done.stdout + done.stderr
 
+    def run(self, *command: str, **settings: str) -> subprocess.CompletedProcess:
+        """One command with the stack's settings (`scripts/stack exec`), as an operator."""
+        return subprocess.run(
+            ["bash", str(PROJECT / "scripts" / "stack"), "exec", *command],
+            cwd=PROJECT,
+            env={**self.environment, **settings},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     def statuses(self) -> dict[str, str]:
         found = re.findall(r"^(\S+)\s+(\S+)", self.supervisorctl("status"), re.MULTILINE)
         return dict(found)
@@ -107,6 +119,17 @@ def database_url_named(name: str) -> str:
 
     url = make_url(postgres_server_url()).set(database=name, query={})
     return url.render_as_string(hide_password=False)
+
+
+def create_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy import make_url
+
+    target = make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as db:
+        db.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.database)))
 
 
 def drop_database(url: str) -> None:
@@ -154,11 +177,12 @@ def running_stack(
     root.chmod(0o755)  # nginx's workers (www-data) reach their temporary folders in it
     ports = free_ports(4)
     output_path = root / "stack.out"
+    environment = stack_environment(root, ports, settings)
     with output_path.open("ab") as output:  # appended to by every process
         process = subprocess.Popen(
             ["bash", str(PROJECT / "scripts" / "stack")],
             cwd=PROJECT,
-            env=stack_environment(root, ports, settings),
+            env=environment,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -166,7 +190,7 @@ def running_stack(
         )
     stack = Stack(
         root, process, output_path, ports[0], ports[1], (ports[2], ports[3]),
-        settings["DATABASE_URL"],
+        settings["DATABASE_URL"], environment,
     )  # fmt: skip
     try:
         wait_until_up(stack, start_timeout)

@@ -11,89 +11,23 @@ sends it to web2 only because its submission key makes a second delivery harmles
 
 import os
 import queue
-import random
 import re
 import signal
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from extensions import db
 from models import Booking
-from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS
-from tests.live_server import hidden_fields
 from tests.stack.client import StackVisitor
 from tests.stack.conftest import free_slots
+from tests.stack.load import Load, book_calls, read_pages
 
 LOAD_SECONDS = 20
 STOP_AT = 5
 READERS, BOOKERS, BURST = 4, 4, 40
-ARTICLE = f"/library/{ARTICLE_SLUG}"
-
-
-class Load:
-    """Requests made and what came of each: a status, or the error instead of an answer."""
-
-    def __init__(self):
-        self.outcomes: list[tuple[str, int | str]] = []
-        self.acknowledged: list[tuple[str, str]] = []  # (submission key, manage token)
-        self.stop = threading.Event()
-        self._lock = threading.Lock()
-
-    def request(self, kind: str, call, *args):
-        try:
-            reply = call(*args)
-        except Exception as error:  # no answer at all: a failure the visitor sees
-            with self._lock:
-                self.outcomes.append((kind, repr(error)))
-            return None
-        with self._lock:
-            self.outcomes.append((kind, reply.status))
-        return reply
-
-    def failures(self) -> list[tuple[str, int | str]]:
-        return [o for o in self.outcomes if not isinstance(o[1], int) or o[1] >= 500]
-
-
-def read_pages(load: Load, stack, stylesheet: str) -> None:
-    visitor = StackVisitor(stack.base_url, stack.tls_context())
-    pages = ["/", ARTICLE, f"/book?article={ARTICLE_SLUG}", stylesheet]
-    while not load.stop.is_set():
-        for page in pages:
-            load.request(f"GET {page.split('?')[0]}", visitor.get, page)
-
-
-def book_calls(load: Load, stack, slots: "queue.Queue[str]", name: str, go=None) -> None:
-    """Book one free time after another, each as a new visitor; with `go`, book once, when
-    `go` (a barrier) lets every visitor of the burst send at the same moment."""
-    made = 0
-    while not load.stop.is_set():
-        try:
-            slot = slots.get_nowait()
-        except queue.Empty:
-            return
-        visitor = StackVisitor(stack.base_url, stack.tls_context())  # a new client each time
-        query = {"article": ARTICLE_SLUG, "slot": slot}
-        form = load.request("GET /book form", visitor.get, "/book", query)
-        if form is None or form.status != 200:
-            continue
-        fields = hidden_fields(form.body)
-        time.sleep(3.2)  # a person fills the form (BOOKING_MIN_SECONDS is 3)
-        if go is not None:
-            go.wait(timeout=60)
-            time.sleep(random.uniform(0, 0.6))  # a burst, not one instant
-        made += 1
-        data = {**fields, **VALID_ANSWERS, "email": f"{name}-{made}@analytical-engines.co.uk"}
-        reply = load.request("POST /book", visitor.post, "/book", {"article": ARTICLE_SLUG}, data)
-        if reply is not None and reply.status == 303:
-            path = urlsplit(reply.headers["Location"]).path
-            load.acknowledged.append((fields["submission_key"], path.split("/")[2]))
-            load.request("GET confirmation", visitor.get, path)
-        if go is not None:
-            return
 
 
 def pid_of(stack, program: str) -> int | None:
@@ -159,7 +93,7 @@ def test_an_app_server_restarted_under_load_fails_no_request_and_loses_no_bookin
     assert load.failures() == []
     assert len(load.acknowledged) >= BOOKERS, "too few bookings to show anything"
     with stack_app.app_context():
-        keys = {key for key, _ in load.acknowledged}
+        keys = {key for key, _, _ in load.acknowledged}
         stored = db.session.scalars(
             select(Booking.submission_key).where(
                 Booking.submission_key.in_(keys), Booking.status == "active"
@@ -170,4 +104,4 @@ def test_an_app_server_restarted_under_load_fails_no_request_and_loses_no_bookin
     # The confirmation pages' tokens went through nginx while an app server was away.
     logs = [stack.access_log, stack.error_log, stack.output_path]
     text = "".join(path.read_text(errors="replace") for path in logs if path.exists())
-    assert not [token for _, token in load.acknowledged if token in text]
+    assert not [token for _, token, _ in load.acknowledged if token in text]
