@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # `make run PORT=8000`: absolute links (emails, .ics, canonical) follow unless SITE_URL is set.
 PORT ?= 5000
 
-.PHONY: run stack install install-dev migrate test test-sqlite test-postgres test-stack test-services bench lint format clean
+.PHONY: run stack install install-dev migrate test test-sqlite test-postgres test-stack test-services bench bench-stack lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ test-stack: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Requests per second through nginx against the stack (needs what test-stack needs, and wrk).
+bench-stack: install-dev
+	$(BIN)/python -m bench.stack
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

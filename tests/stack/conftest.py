@@ -3,14 +3,11 @@
 Its own ports, folder and PostgreSQL database (`stack_test_<pid>`, dropped at the end), a
 Redis database number claimed for this run (tests/outage.py), mail to a loopback SMTP sink
 (tests/mail_fixtures.py); every other setting is the stack's production default. The
-owner's hours are opened wide (every day 08:00–20:00, 30-minute calls, 24 h notice), so
-the tests find free times: that is data in the database, not a setting.
+owner's hours are opened wide (tests/stack/load.py), so the tests find free times: that
+is data in the database, not a setting.
 """
 
 import os
-import re
-from datetime import UTC, datetime
-from urllib.parse import unquote
 
 import pytest
 
@@ -24,6 +21,7 @@ from tests.stack.harness import (
     port_is_closed,
     running_stack,
 )
+from tests.stack.load import open_every_day
 
 OWNER_EMAIL = "saed@intelligence-library.co.uk"
 MAIL_FROM = "Saed Shafane <calls@intelligence-library.co.uk>"
@@ -75,48 +73,3 @@ def stack_app(stack):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def open_every_day(database_url: str) -> None:
-    from domain.availability import AvailabilityValues, save_values
-
-    app = create_app(base_settings(database_url))
-    with app.app_context():
-        save_values(
-            db.session,
-            AvailabilityValues(
-                timezone="Europe/London",
-                weekly_hours={str(day): [["08:00", "20:00"]] for day in range(7)},
-                call_minutes=30,
-                buffer_minutes=0,
-                min_notice_minutes=24 * 60,
-                horizon_days=14,
-                daily_limit=None,
-                dates_off=[],
-            ),
-        )
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-
-
-def free_slots(stack_app, count: int) -> list[str]:
-    """`count` free times (UTC, as the form sends them), spread over the days ahead."""
-    from domain.availability import load_rules
-    from domain.booking import busy_bookings
-    from domain.slots import available_slots
-
-    now = datetime.now(UTC)
-    with stack_app.app_context():
-        rules = load_rules(db.session)
-        slots = available_slots(rules, busy_bookings(db.session, rules, now), now)
-        db.session.remove()
-    # Not the first hours: those may pass the minimum notice during the test.
-    later = [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in slots[8:]]
-    assert len(later) >= count, f"only {len(later)} free times"
-    step = max(len(later) // count, 1)
-    return later[::step][:count]
-
-
-def slot_links(html: str) -> list[str]:
-    return [unquote(slot) for slot in re.findall(r"slot=([0-9T%A-Z:\-]+Z)", html)]

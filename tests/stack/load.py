@@ -1,13 +1,17 @@
 """Visitors for the stack tests' load: readers going round the pages, and bookers who each
-book as a new visitor (own address, own email) and record what the site acknowledged."""
+book as a new visitor (own address, own email) and record what the site acknowledged; and
+the owner's hours that give them free times."""
 
 import queue
 import random
 import threading
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS
+from app import create_app
+from extensions import db
+from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, base_settings
 from tests.live_server import hidden_fields
 from tests.stack.client import StackVisitor
 
@@ -76,3 +80,45 @@ def book_calls(load: Load, stack, slots: "queue.Queue[str]", name: str, go=None)
             load.request("GET confirmation", visitor.get, path)
         if go is not None:
             return
+
+
+def open_every_day(database_url: str, horizon_days: int = 14) -> None:
+    """Calls every day 08:00–20:00 London, 30 minutes, no buffer, 24 h notice."""
+    from domain.availability import AvailabilityValues, save_values
+
+    app = create_app(base_settings(database_url))
+    with app.app_context():
+        save_values(
+            db.session,
+            AvailabilityValues(
+                timezone="Europe/London",
+                weekly_hours={str(day): [["08:00", "20:00"]] for day in range(7)},
+                call_minutes=30,
+                buffer_minutes=0,
+                min_notice_minutes=24 * 60,
+                horizon_days=horizon_days,
+                daily_limit=None,
+                dates_off=[],
+            ),
+        )
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def free_slots(stack_app, count: int) -> list[str]:
+    """`count` free times (UTC, as the form sends them), spread over the days ahead."""
+    from domain.availability import load_rules
+    from domain.booking import busy_bookings
+    from domain.slots import available_slots
+
+    now = datetime.now(UTC)
+    with stack_app.app_context():
+        rules = load_rules(db.session)
+        slots = available_slots(rules, busy_bookings(db.session, rules, now), now)
+        db.session.remove()
+    # Not the first hours: those may pass the minimum notice during the test.
+    later = [moment.strftime("%Y-%m-%dT%H:%M:%SZ") for moment in slots[8:]]
+    assert len(later) >= count, f"only {len(later)} free times"
+    step = max(len(later) // count, 1)
+    return later[::step][:count]

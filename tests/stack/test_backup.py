@@ -10,9 +10,8 @@ import time
 
 from sqlalchemy import create_engine, text
 
-from tests.stack.conftest import free_slots
 from tests.stack.harness import create_database, database_url_named, drop_database
-from tests.stack.load import Load, book_calls
+from tests.stack.load import Load, book_calls, free_slots
 
 BOOKERS = 10  # started a third of a second apart: a booking lands every third of a second
 

@@ -13,7 +13,7 @@ from models import Booking
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS
 from tests.live_server import hidden_fields, input_value
 from tests.stack.client import StackVisitor
-from tests.stack.conftest import free_slots
+from tests.stack.load import free_slots
 
 
 def book(stack, stack_app, visitor: StackVisitor) -> str:

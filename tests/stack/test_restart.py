@@ -22,8 +22,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Booking
 from tests.stack.client import StackVisitor
-from tests.stack.conftest import free_slots
-from tests.stack.load import Load, book_calls, read_pages
+from tests.stack.load import Load, book_calls, free_slots, read_pages
 
 LOAD_SECONDS = 20
 STOP_AT = 5

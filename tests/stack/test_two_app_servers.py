@@ -18,7 +18,7 @@ from models import Booking, OutboxMessage
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS
 from tests.live_server import hidden_fields
 from tests.stack.client import StackVisitor
-from tests.stack.conftest import free_slots
+from tests.stack.load import free_slots
 from tests.test_booking_race import TAKEN, race_for
 
 RACERS = 40
