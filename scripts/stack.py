@@ -284,13 +284,13 @@ def write_supervisor(root: Path, commands: dict[str, str], app_ports, nginx_conf
             )
         )
     for number in (1, 2):
-        sections.append(program(f"worker{number}", commands["worker"], priority=200))
+        sections.append(program(f"worker{number}", commands["worker"], priority=100))
     sections.append(
         program(
             "nginx",
             f"exec {shlex.quote(nginx())} -p {shlex.quote(str(nginx_conf.parent))} "
             f"-c {shlex.quote(str(nginx_conf))} -e stderr",
-            priority=300,
+            priority=200,
         )
     )
     conf.touch(mode=0o600)
@@ -301,7 +301,8 @@ def write_supervisor(root: Path, commands: dict[str, str], app_ports, nginx_conf
 
 def program(name, command, *, priority, stopwaitsecs=20, environment=None) -> str:
     """One process, restarted if it dies (as systemd's Restart=always would), its output on
-    supervisord's, and everything it started killed should it not stop in time."""
+    supervisord's, and everything it started killed should it not stop in time. Stopping
+    goes from the highest priority down: nginx first, then the rest together."""
     shell = command if command.startswith("exec ") else f"exec {command}"
     env_line = ",".join(f'{key}="{value}"' for key, value in (environment or {}).items())
     return (

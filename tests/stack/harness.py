@@ -208,17 +208,19 @@ def wait_until_up(stack: Stack, timeout: float) -> None:
             )
         if stack.certificate.exists() and all_up(stack):
             return
-        time.sleep(0.25)
+        time.sleep(0.5)
     raise TimeoutError(f"the stack was not up within {timeout} s:\n{stack.output()}")
 
 
 def all_up(stack: Stack) -> bool:
-    statuses = stack.statuses() if (stack.root / "supervisord.conf").exists() else {}
-    if any(statuses.get(name) != "RUNNING" for name in PROGRAMS):
-        return False
+    """nginx and both app servers answer /healthz, then supervisord says all five run
+    (asked last: each question starts a supervisorctl)."""
     urls = [f"{stack.base_url}/healthz"]
     urls += [f"http://127.0.0.1:{port}/healthz" for port in stack.app_ports]
-    return all(status_of(url, stack) == 200 for url in urls)
+    if not all(status_of(url, stack) == 200 for url in urls):
+        return False
+    statuses = stack.statuses()
+    return all(statuses.get(name) == "RUNNING" for name in PROGRAMS)
 
 
 def status_of(url: str, stack: Stack) -> int | None:
