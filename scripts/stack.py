@@ -221,8 +221,8 @@ def write_nginx(prefix, http_port, https_port, app_ports, certificate, key) -> P
         check=True,
     ).stdout
     (prefix / "intelligence-library.conf").write_text(rendered)
-    # As root, nginx's workers drop to www-data, as on a Debian server.
-    user = "user www-data;\n" if os.geteuid() == 0 else ""
+    # As root, nginx's workers become the checkout's owner: they read its static files.
+    user = f"user {checkout_owner()};\n" if os.geteuid() == 0 else ""
     temp = prefix / "temp"
     main_conf = prefix / "nginx.conf"
     main_conf.write_text(
@@ -246,6 +246,15 @@ def write_nginx(prefix, http_port, https_port, app_ports, certificate, key) -> P
     if check.returncode:
         raise StackError(f"nginx refuses its configuration:\n{check.stderr}")
     return main_conf
+
+
+def checkout_owner() -> str:
+    """The user and group that own the checkout, for nginx's `user` directive."""
+    import grp
+    import pwd
+
+    found = PROJECT.stat()
+    return f"{pwd.getpwuid(found.st_uid).pw_name} {grp.getgrgid(found.st_gid).gr_name}"
 
 
 def nginx() -> str:

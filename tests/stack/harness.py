@@ -174,7 +174,7 @@ def running_stack(
 ) -> Iterator[Stack]:
     """scripts/stack with `settings` (DATABASE_URL required); stopped and checked on exit."""
     root = root or Path(tempfile.mkdtemp(prefix="stack-"))
-    root.chmod(0o755)  # nginx's workers (www-data) reach their temporary folders in it
+    root.chmod(0o755)  # nginx's workers reach their temporary folders in it
     ports = free_ports(4)
     output_path = root / "stack.out"
     environment = stack_environment(root, ports, settings)
