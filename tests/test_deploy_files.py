@@ -87,3 +87,53 @@ def test_the_nginx_site_says_how_to_render_every_variable_it_uses():
         assert envsubst, "no envsubst line"
         named = set(re.findall(r"\$\{([A-Z0-9_]+)\}", envsubst.group(1)))
         assert named == used
+
+
+def test_the_nginx_site_rendered_for_a_debian_server_passes_nginx_t(tmp_path):
+    """The README's rendering, inside Debian's own nginx.conf (which already turns gzip on
+    and names TLS protocols): nginx accepts it, IPv4 and IPv6 listeners included."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    debian_conf = Path("/etc/nginx/nginx.conf")
+    assert Path(nginx).exists() and debian_conf.exists(), "nginx-light is missing"
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "sites").mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=www.your-domain.co.uk",
+         "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    site = {
+        "SERVER_NAME": "www.your-domain.co.uk",
+        "HTTP_LISTEN": "[::]:80 ipv6only=off",
+        "HTTPS_LISTEN": "[::]:443 ipv6only=off",
+        "HTTPS_PORT_SUFFIX": "",
+        "TLS_CERTIFICATE": str(tmp_path / "cert.pem"),
+        "TLS_CERTIFICATE_KEY": str(tmp_path / "key.pem"),
+        "APP_SERVER_1": "127.0.0.1:8001",
+        "APP_SERVER_2": "127.0.0.1:8002",
+        "STATIC_ROOT": str(PROJECT / "static"),
+        "NGINX_LOG_DIR": str(tmp_path / "logs"),
+    }
+    rendered = subprocess.run(
+        ["envsubst", " ".join(f"${{{name}}}" for name in site)],
+        input=SITE_TEMPLATE.read_text(),
+        env={**os.environ, **site},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "${" not in rendered
+    (tmp_path / "sites" / "intelligence-library").write_text(rendered)
+    main = debian_conf.read_text()
+    main = re.sub(r"include /etc/nginx/modules-enabled/\*\.conf;", "", main)
+    main = main.replace("/etc/nginx/sites-enabled/*", f"{tmp_path}/sites/*")
+    main = main.replace("/run/nginx.pid", f"{tmp_path}/nginx.pid")
+    main = main.replace("/var/log/nginx/", f"{tmp_path}/logs/")
+    (tmp_path / "nginx.conf").write_text(main)
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+         "-e", str(tmp_path / "logs" / "error.log")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
