@@ -107,6 +107,8 @@ class Config:
     EMAIL_CHECK_DELIVERABILITY = env_flag("EMAIL_CHECK_DELIVERABILITY", False)
     # How many proxies in front of the app set X-Forwarded-For (for the client's IP).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # /readyz fails when a due email has waited this long.
+    READY_OUTBOX_LAG_SECONDS = float(os.environ.get("READY_OUTBOX_LAG_SECONDS", "900"))
     # Keeps the visitor's first touch (attribution) for 90 days.
     PERMANENT_SESSION_LIFETIME = timedelta(days=90)
     # Send the cookie only when it changes, not on every page a reader opens.

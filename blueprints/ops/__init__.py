@@ -1,4 +1,4 @@
-"""Operations: the load balancer's health check."""
+"""Operations: health checks for load balancers, orchestrators and monitors."""
 
 from flask import Blueprint
 
