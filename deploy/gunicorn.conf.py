@@ -12,7 +12,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-accesslog = "-"
+# Off: the app writes one JSON line per request, with its request id and without the
+# client's address (observability.py). `--access-logfile -` turns it back on, redacted.
+accesslog = None
 errorlog = "-"
 # Never a manage token or a visitor's answers in a log line.
 logger_class = "deploy.gunicorn_logging.RedactingLogger"
+
