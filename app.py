@@ -25,6 +25,7 @@ from extensions import (
     db,
     limiter,
     login_manager,
+    metrics,
     migrate,
     outbox_delivery,
     rate_limit_storage_options,
@@ -129,6 +130,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     outbox_delivery.init_app(app)
+    metrics.init_app(app)
     login_manager.login_view = "owner.login"
     login_manager.session_protection = "strong"
 

@@ -1,4 +1,4 @@
-"""Operations: health checks for load balancers, orchestrators and monitors."""
+"""Operations: health checks for load balancers and orchestrators, and Prometheus metrics."""
 
 from flask import Blueprint
 

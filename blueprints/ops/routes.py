@@ -1,5 +1,5 @@
-"""`/healthz` (alive, and can reach its database) and `/readyz` (the service is ready for
-traffic).
+"""`/healthz` (alive, and can reach its database), `/readyz` (the service is ready for
+traffic), `/metrics` (Prometheus, for loopback or a bearer token).
 
 What each is for:
 
@@ -16,16 +16,21 @@ What each is for:
   monitor, an alert. Redis and the outbox are shared by every instance, and the site
   serves without them (rate limits fall back to memory; mail waits), so as a per-instance
   probe it would take every instance out at once: use /healthz for that.
+- `/metrics`: see domain/metrics.py. Anyone else gets the site's ordinary 404.
+
 None of them reads or writes the session, sets a cookie, or counts as a reader's view; the
 health answers are JSON with `Cache-Control: no-store`, so no cache answers for the app.
 """
 
-from flask import current_app, jsonify, make_response
+from flask import abort, current_app, jsonify, make_response, request
 
 from blueprints.ops import bp
+from domain.database import outage_summary, rollback_quietly
+from domain.metrics import may_scrape
+from domain.outbox_health import outbox_health
 from domain.readiness import answer, database_check, outbox_check, redis_check
 from domain.tokens import utc_now
-from extensions import db
+from extensions import db, metrics
 
 
 def fresh(body, status: int = 200):
@@ -58,3 +63,30 @@ def readyz():
     body, status = answer(checks)
     return fresh(jsonify(body), status)
 
+
+@bp.get("/metrics")
+def prometheus_metrics():
+    allowed = may_scrape(
+        request.remote_addr,
+        request.headers.get("Authorization"),
+        current_app.config["METRICS_TOKEN"],
+    )
+    if not allowed:
+        abort(404)  # not 401 or 403: nothing tells a stranger the page exists
+    payload, content_type = metrics.exposition(read_outbox(), request.headers.get("Accept"))
+    response = fresh(payload)
+    response.content_type = content_type
+    return response
+
+
+def read_outbox():
+    """The outbox's figures, or None when the database cannot give them (the scrape still
+    answers, with `database_up 0`)."""
+    try:
+        health = outbox_health(db.session, utc_now())
+        db.session.rollback()
+    except Exception as error:
+        rollback_quietly(db.session)
+        current_app.logger.warning("metrics: database not read: %s", outage_summary(error))
+        return None
+    return health
