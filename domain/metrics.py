@@ -19,6 +19,7 @@ between scrapes.
 import hmac
 import ipaddress
 import os
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -67,11 +68,9 @@ class AppMetrics:
             "owner_login_failures", "Failed owner login steps, by reason.", ["reason"],
             registry=registry,
         )  # fmt: skip
-        self.processes = Gauge(
-            "app_worker_processes", "Processes serving requests (live ones only).",
-            registry=registry, multiprocess_mode="livesum",
-        )  # fmt: skip
+        self.processes: Gauge | None = None  # made at the first request (_mark_process)
         self._marked_pid: int | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_this_process(cls) -> "AppMetrics":
@@ -94,12 +93,20 @@ class AppMetrics:
         self.login_failures.labels(reason).inc()
 
     def _mark_process(self) -> None:
-        # At the first request of each process, not at import: a worker forked from a
-        # preloading master must count itself, not the master.
+        # At the first request of each process, not when the app is made: a worker forked
+        # from a preloading master must count itself, not the master; and a command (a
+        # migration, the outbox worker) never writes a file, nor needs the directory.
         pid = os.getpid()
-        if self._marked_pid != pid:
-            self._marked_pid = pid
+        if self._marked_pid == pid:
+            return
+        with self._lock:  # two threads' first requests must not both make the gauge
+            if self.processes is None:
+                self.processes = Gauge(
+                    "app_worker_processes", "Processes serving requests (live ones only).",
+                    registry=self.registry, multiprocess_mode="livesum",
+                )  # fmt: skip
             self.processes.set(1)
+            self._marked_pid = pid
 
 
 class DatabaseGauges:

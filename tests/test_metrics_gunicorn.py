@@ -5,15 +5,18 @@ goes (deploy/gunicorn_metrics.py's hooks), and each request is one JSON line."""
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from deploy import gunicorn_metrics
 from tests.conftest import ARTICLE_SLUG
-from tests.live_server import running_gunicorn
+from tests.live_server import PROJECT_ROOT, running_gunicorn, server_env
 from tests.test_metrics import value
 
 ARTICLE = f"/library/{ARTICLE_SLUG}"
@@ -91,15 +94,38 @@ def test_two_workers_are_added_up_and_a_killed_workers_counts_stay(database_url,
     assert len({line["request_id"] for line in views}) == sent
 
 
-def test_without_a_directory_the_server_makes_its_own(monkeypatch):
-    monkeypatch.delenv(gunicorn_metrics.ENV, raising=False)
-    monkeypatch.delenv(gunicorn_metrics.MADE_BY, raising=False)
+def test_a_command_given_the_servers_directory_neither_fails_nor_writes_there(tmp_path):
+    """A migration or the outbox worker may share the web server's environment."""
+    directory, not_made_yet = tmp_path / "metrics", tmp_path / "not-made-yet"
+    directory.mkdir()
+    for path in (directory, not_made_yet):
+        settings = {"PROMETHEUS_MULTIPROC_DIR": str(path),
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'command.sqlite3'}"}  # fmt: skip
+        command = [sys.executable, "-c", "import app"]
+        env = server_env(settings)
+        ran = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=60)
+        assert ran.returncode == 0, ran.stderr.decode(errors="replace")
+    assert list(directory.iterdir()) == []
+
+
+@pytest.fixture
+def own_environ(monkeypatch):
+    """os.environ as it was after the test, whatever the code under test set in it."""
+    saved = dict(os.environ)
     monkeypatch.setattr(gunicorn_metrics, "_made_here", None)
+    yield os.environ
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_without_a_directory_the_server_makes_its_own(own_environ):
+    own_environ.pop(gunicorn_metrics.ENV, None)
+    own_environ.pop(gunicorn_metrics.MADE_BY, None)
     made = gunicorn_metrics.choose_directory()
     try:
-        assert os.environ[gunicorn_metrics.ENV] == made and Path(made).is_dir()
+        assert own_environ[gunicorn_metrics.ENV] == made and Path(made).is_dir()
         assert gunicorn_metrics.choose_directory() == made  # the config read again (HUP)
-        monkeypatch.setenv(gunicorn_metrics.MADE_BY, "1")  # a new master after USR2
+        own_environ[gunicorn_metrics.MADE_BY] = "1"  # a new master after USR2
         assert gunicorn_metrics.choose_directory() != made
     finally:
         gunicorn_metrics.remove_own_directory()
@@ -107,10 +133,10 @@ def test_without_a_directory_the_server_makes_its_own(monkeypatch):
     assert not Path(gunicorn_metrics._made_here).exists()
 
 
-def test_a_given_directory_is_used_made_and_emptied_of_metric_files_only(monkeypatch, tmp_path):
+def test_a_given_directory_is_used_made_and_emptied_of_metric_files_only(own_environ, tmp_path):
     given = tmp_path / "run" / "metrics"
-    monkeypatch.setenv(gunicorn_metrics.ENV, str(given))
-    monkeypatch.delenv(gunicorn_metrics.MADE_BY, raising=False)
+    own_environ[gunicorn_metrics.ENV] = str(given)
+    own_environ.pop(gunicorn_metrics.MADE_BY, None)
     assert gunicorn_metrics.choose_directory() == str(given)
     ran = []
     hook = gunicorn_metrics.on_starting_hook(lambda server: ran.append(server))
@@ -122,20 +148,17 @@ def test_a_given_directory_is_used_made_and_emptied_of_metric_files_only(monkeyp
     assert [path.name for path in given.iterdir()] == ["notes.txt"]
 
 
-def test_the_config_file_keeps_hooks_defined_above_its_block_and_no_access_log():
+def test_the_config_file_keeps_hooks_defined_above_its_block_and_no_access_log(own_environ):
     conf = Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"
     text = conf.read_text()
     block = text.index("# ---- Prometheus metrics")
     earlier_hook = "called = []\ndef child_exit(server, worker):\n    called.append(worker)\n"
     namespace = {"__file__": str(conf)}
-    environment = dict(os.environ)
     try:
         exec(text[:block] + earlier_hook + text[block:], namespace)  # noqa: S102
         namespace["child_exit"](None, type("Worker", (), {"pid": 999_999})())
     finally:
         gunicorn_metrics.remove_own_directory()
-        os.environ.clear()
-        os.environ.update(environment)
     assert len(namespace["called"]) == 1
     # The app's JSON lines replace gunicorn's access log (which holds client addresses).
     assert namespace["accesslog"] is None
