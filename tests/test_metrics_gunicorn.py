@@ -30,9 +30,12 @@ def get(base_url: str, path: str) -> str:
         return response.read().decode()
 
 
-def worker_pids(directory: Path) -> set[int]:
-    """The processes that have counted a request (one histogram file each)."""
-    return {int(path.stem.rpartition("_")[2]) for path in directory.glob("histogram_*.db")}
+def views_by_worker(directory: Path) -> dict[int, float]:
+    """Each process's article views, from its own file (the health check that started the
+    server was counted too, by one of them, under another endpoint)."""
+    found = {int(path.stem.rpartition("_")[2]): path for path in directory.glob("histogram_*.db")}
+    views = {pid: counted_in(path) for pid, path in found.items()}
+    return {pid: count for pid, count in views.items() if count}
 
 
 def article_views(text: str) -> float | None:
@@ -40,16 +43,17 @@ def article_views(text: str) -> float | None:
 
 
 def read_until(base_url: str, directory: Path, done) -> int:
-    """Read the article until `done(pids)` (bounded); the number of reads."""
+    """Read the article until `done(pids)`, the processes that served it (bounded); the
+    number of reads."""
     deadline = time.monotonic() + PATIENCE
     sent = 0
     while time.monotonic() < deadline:
         get(base_url, ARTICLE)
         sent += 1
-        if done(worker_pids(directory)):
+        if done(set(views_by_worker(directory))):
             return sent
         time.sleep(0.01)  # lets an idle worker be the one that wakes for the next one
-    raise AssertionError(f"still {worker_pids(directory)} after {sent} requests")
+    raise AssertionError(f"still {views_by_worker(directory)} after {sent} requests")
 
 
 def counted_in(path: Path) -> float:
@@ -74,16 +78,14 @@ def test_two_workers_are_added_up_and_a_killed_workers_counts_stay(database_url,
     with running_gunicorn(settings, log, workers=2, threads=1) as server:
         assert not leftover.exists()  # emptied at start: it would have been added in
         sent = read_until(server.base_url, directory, lambda pids: len(pids) == 2)
-        first = worker_pids(directory)
-        files = [directory / f"histogram_{pid}.db" for pid in first]
-        assert all(counted_in(path) > 0 for path in files)  # both workers served
+        first = views_by_worker(directory)  # both workers served
         text = get(server.base_url, "/metrics")
-        assert article_views(text) == sent == sum(counted_in(path) for path in files)
+        assert article_views(text) == sent == sum(first.values())
         assert value(text, "app_worker_processes") == 2
 
         killed = min(first)
         os.kill(killed, signal.SIGKILL)
-        sent += read_until(server.base_url, directory, lambda pids: len(pids - first) == 1)
+        sent += read_until(server.base_url, directory, lambda pids: bool(pids - set(first)))
         text = get(server.base_url, "/metrics")
         assert article_views(text) == sent  # the killed worker's views still counted
         assert value(text, "app_worker_processes") == 2  # live ones only: not 3
