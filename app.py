@@ -91,6 +91,9 @@ def register_logging(app: Flask) -> None:
     # can hold a manage token (gunicorn's log: deploy/gunicorn_logging.py).
     add_redaction(logging.getLogger("werkzeug"))
     add_redaction(app.logger)
+    # flask-limiter names each refused key at INFO, and a key is a client's address; the
+    # refusals are counted in /metrics instead.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
 
 
 class DatabaseIdConverter(IntegerConverter):
