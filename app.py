@@ -19,17 +19,21 @@ from domain.content import fingerprint_files, load_library
 from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine, outage_summary, unreachable
 from domain.log_redaction import add_redaction
+from domain.request_log import install_request_id_records
 from domain.static_versions import IMMUTABLE, StaticVersions
 from extensions import (
     csrf,
     db,
     limiter,
     login_manager,
+    metrics,
     migrate,
     outbox_delivery,
     rate_limit_storage_options,
 )
+from observability import current_request_id, register_request_observation
 
+LOG_FORMAT = "%(levelname)s %(name)s [%(request_id)s] %(message)s"
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -50,6 +54,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     configure(app, config)
     register_logging(app)
+    register_request_observation(app)
     register_url_converters(app)
     register_extensions(app)
     register_content(app)
@@ -76,14 +81,21 @@ def configure(app: Flask, config: type[settings.Config] | dict | None) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     database_url = app.config.get("DATABASE_URL") or settings._sqlite_url_in(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", settings.normalise_database_url(database_url))
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
 
 
 def register_logging(app: Flask) -> None:
+    # Before anything asks for app.logger, so that Flask leaves it to these handlers; every
+    # record gets a request id before one is formatted. Each request's own line is JSON
+    # (observability.py).
+    install_request_id_records(current_request_id)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format=LOG_FORMAT)
     # The development server's request log and Flask's own error lines quote the URL, which
     # can hold a manage token (gunicorn's log: deploy/gunicorn_logging.py).
     add_redaction(logging.getLogger("werkzeug"))
     add_redaction(app.logger)
+    # flask-limiter names each refused key at INFO, and a key is a client's address; the
+    # refusals are counted in /metrics instead.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -123,6 +135,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     outbox_delivery.init_app(app)
+    metrics.init_app(app)
     login_manager.login_view = "owner.login"
     login_manager.session_protection = "strong"
 

@@ -107,6 +107,10 @@ class Config:
     EMAIL_CHECK_DELIVERABILITY = env_flag("EMAIL_CHECK_DELIVERABILITY", False)
     # How many proxies in front of the app set X-Forwarded-For (for the client's IP).
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+    # /metrics answers loopback clients, and others that send `Authorization: Bearer` this
+    # token; unset, loopback only. /readyz fails when a due email has waited this long.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    READY_OUTBOX_LAG_SECONDS = float(os.environ.get("READY_OUTBOX_LAG_SECONDS", "900"))
     # Keeps the visitor's first touch (attribution) for 90 days.
     PERMANENT_SESSION_LIFETIME = timedelta(days=90)
     # Send the cookie only when it changes, not on every page a reader opens.
@@ -169,6 +173,9 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
          "that gets booking notices (not an example.com one)"),
         (is_real_address(config.get("MAIL_FROM") or ""), "MAIL_FROM: set the sender of the "
          "site's emails (not an example.com one)"),
+        (not config.get("METRICS_TOKEN") or secret_key_is_random(config["METRICS_TOKEN"]),
+         "METRICS_TOKEN: unset (metrics for loopback only) or a random value of at least "
+         "32 characters"),
     )  # fmt: skip
     return [problem for passed, problem in checks if not passed]
 

@@ -11,6 +11,7 @@ from redis.retry import Retry
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from observability import Metrics
 from outbox_delivery import InlineDelivery
 
 # Named constraints so that Alembic migrations are stable on SQLite and PostgreSQL alike.
@@ -30,7 +31,10 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+metrics = Metrics()
+# Every refusal is counted, whichever limit and route (a callback, not a 429 handler: the
+# limit's own text is known here).
+limiter = Limiter(key_func=get_remote_address, on_breach=metrics.count_rate_limit_refusal)
 login_manager = LoginManager()
 outbox_delivery = InlineDelivery()
 

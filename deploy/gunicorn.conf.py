@@ -29,12 +29,23 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
-accesslog = "-"
-# gunicorn's usual line, then the request id nginx passes on (X-Request-ID), which its
-# own access log shows too: one request, found in both.
-access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}i)s'
-)
+# Off: the app writes one JSON line per request, with its request id (nginx's, when it
+# passes one on) and without the client's address (observability.py).
+# `--access-logfile -` turns it back on, redacted.
+accesslog = None
 errorlog = "-"
 # Never a manage token or a visitor's answers in a log line.
 logger_class = "deploy.gunicorn_logging.RedactingLogger"
+
+
+# ---- Prometheus metrics across workers (observability) ------------------------------------
+# Self-contained: the work is in deploy/gunicorn_metrics.py. Hooks of the same name defined
+# above still run first. Needs nothing but a writable temporary directory, or
+# PROMETHEUS_MULTIPROC_DIR naming a directory of this server's own.
+from deploy import gunicorn_metrics as _prometheus  # noqa: E402
+
+_prometheus.choose_directory()
+on_starting = _prometheus.on_starting_hook(globals().get("on_starting"))
+child_exit = _prometheus.child_exit_hook(globals().get("child_exit"))
+on_exit = _prometheus.on_exit_hook(globals().get("on_exit"))
+# ---- end of the Prometheus block ----------------------------------------------------------

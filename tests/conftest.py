@@ -18,6 +18,9 @@ from sqlalchemy import create_engine, text
 # Importing `app` builds its module-level app, and an unset APP_ENV means production, which
 # refuses to start without production settings. The tests' own apps are TestConfig.
 os.environ["APP_ENV"] = "development"
+# The tests' own apps count in memory (prometheus-client picks its mode at import); the
+# multiprocess mode is tested through real gunicorn servers.
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 from app import create_app  # noqa: E402
 from config import normalise_database_url  # noqa: E402

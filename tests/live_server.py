@@ -31,7 +31,7 @@ LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 # Variables of the developer's shell that would point the server somewhere else.
 UNWANTED_ENV = (
     "APP_ENV", "DATABASE_URL", "TEST_DATABASE_URL", "REDIS_URL", "SMTP_HOST", "CONTENT_DIR",
-    "PROXY_COUNT",
+    "PROXY_COUNT", "METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR", "PROMETHEUS_MULTIPROC_DIR_MADE_BY",
 )  # fmt: skip
 
 

@@ -110,4 +110,3 @@ def test_a_backup_never_overwrites_a_file(runner, tmp_path, app):
     assert result.exit_code == 1
     assert "already exists" in result.output
     assert existing.read_text() == "precious"
-

@@ -341,3 +341,10 @@ def test_the_owner_may_adopt_the_details_a_later_booking_gave(app, victim_booked
         assert (lead.name, lead.company, lead.role) == ("Mallory", "Evil Corp", "Intern")
     page = owner.get(f"/owner/leads/{lead_id}").get_data(as_text=True)
     assert "(lead: Mallory)" in page  # now the first booking is the one that differs
+
+
+def test_asking_for_links_leaves_no_address_in_the_log(app, victim_booked, caplog):
+    with caplog.at_level("DEBUG"):
+        answers = [ask_for_links(app.test_client(), VICTIM).status_code for _ in range(4)]
+    assert answers[-1] == 429
+    assert VICTIM not in caplog.text

@@ -67,6 +67,8 @@ def test_ready_production_settings_pass():
         ({"OWNER_EMAIL": "owner@example.com"}, "OWNER_EMAIL"),
         ({"MAIL_FROM": "Saed Shafane <calls@example.com>"}, "MAIL_FROM"),
         ({"MAIL_FROM": "calls@mail.example.org"}, "MAIL_FROM"),
+        ({"METRICS_TOKEN": "secret"}, "METRICS_TOKEN"),
+        ({"METRICS_TOKEN": "m" * 40}, "METRICS_TOKEN"),
     ],
 )
 def test_each_missing_or_unsafe_setting_is_refused_by_name(changes, named):
@@ -80,6 +82,8 @@ def test_each_missing_or_unsafe_setting_is_refused_by_name(changes, named):
         {"SMTP_HOST": "", "MAIL_BACKEND": "log"},
         {"RATELIMIT_STORAGE_URI": "memory://"},
         {"DATABASE_URL": "sqlite:////srv/library/library.sqlite3"},
+        {"METRICS_TOKEN": ""},  # metrics for loopback only
+        {"METRICS_TOKEN": "Jx7rK2pQ9vLm4TzW8nYb3HdF6gSa1CeU5oRi0tXk"},
     ],
 )
 def test_a_weaker_choice_made_on_purpose_is_accepted(on_purpose):

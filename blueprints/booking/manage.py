@@ -6,6 +6,8 @@ holding the link of another call, opens nothing. GET only shows; every change is
 with CSRF, so a link scanner that follows the link from an email changes nothing.
 """
 
+import hashlib
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.booking import bp
@@ -182,8 +184,10 @@ def reschedule_submit(token: str):
 
 
 def links_email_key() -> str:
-    """Rate-limit key for one address, so nobody can flood a mailbox from many clients."""
-    return "links:" + normalise_email(request.form.get("email", ""))[:320]
+    """Rate-limit key for one address, so nobody can flood a mailbox from many clients;
+    a digest, so the limiter's storage (Redis) holds no address."""
+    address = normalise_email(request.form.get("email", ""))[:320]
+    return "links:" + hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
 @bp.route("/booking/links", methods=["GET", "POST"])

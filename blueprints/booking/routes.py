@@ -33,7 +33,7 @@ from domain.database import rollback_quietly, unreachable
 from domain.links import mint_link
 from domain.slots import available_slots, slot_problem
 from domain.tokens import client_key, render_stamp, seconds_since_render, utc_now
-from extensions import db, limiter, outbox_delivery
+from extensions import db, limiter, metrics, outbox_delivery
 
 PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")
 FORM_KEYS_KEPT = 5  # submission keys this browser was given, for replays of its own forms
@@ -220,6 +220,7 @@ def submit_booking():
         return redisplay(form, rules, now, slug, timezone, slot, None, status=429)
     if not booked.created:
         return show_repeat(booked.booking)
+    metrics.count_booking(slug)
     outbox_delivery.soon(booking_id=booked.booking.id)
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 

@@ -1,4 +1,5 @@
-"""Operations: the load balancer's health check, and database backups."""
+"""Operations: health checks for load balancers and orchestrators, Prometheus metrics,
+and database backups."""
 
 from flask import Blueprint
 

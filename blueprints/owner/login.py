@@ -28,7 +28,7 @@ from domain.owners import (
 )
 from domain.tokens import utc_now
 from domain.two_factor import recovery_codes_left, use_second_factor
-from extensions import db
+from extensions import db, metrics
 from models import LoginAttempt, Owner
 
 PENDING_KEY = "pending_login"
@@ -36,9 +36,24 @@ NO_MATCH = "That email and password do not match."
 NOT_RIGHT = "That password or code was not right. Please log in again."
 
 
+# Why a login step failed: the metric's label, and the log's words.
+FAILURES = {
+    "throttled_password": "throttled, password not checked",
+    "wrong_password": "wrong password",
+    "wrong_password_hidden": "wrong password (not shown: account-wide limit)",
+    "throttled_code": "throttled, code not checked",
+    "wrong_code": "wrong code",
+    "too_many_codes": "too many wrong codes for one password",
+    "code_after_wrong_password": (
+        "code step after a wrong password (not shown: account-wide limit)"
+    ),
+}
+
+
 def log_failure(reason: str) -> None:
     # Never the password, and never the typed email: it may hold a mistyped password.
-    current_app.logger.warning("owner login failed: %s; ip=%s", reason, client_ip())
+    metrics.count_login_failure(reason)
+    current_app.logger.warning("owner login failed: %s; ip=%s", FAILURES[reason], client_ip())
 
 
 def trusted_device(owner: Owner | None, now: datetime) -> str | None:
@@ -72,7 +87,7 @@ def login():
     counts = password_counts(db.session, account, client_ip(), now)
     decision = password_decision(counts, now, known_device=bool(device), two_factor=two_factor)
     if decision.wait:
-        log_failure("throttled, password not checked")
+        log_failure("throttled_password")
         form.form_errors.append(decision.wait.message(now))
         return render_login(form, 429)
     ok = check_password(owner, form.password.data)
@@ -92,14 +107,14 @@ def login():
     db.session.commit()
     if ok or decision.hide_result:
         if not ok:
-            log_failure("wrong password (not shown: account-wide limit)")
+            log_failure("wrong_password_hidden")
         session[PENDING_KEY] = {
             "attempt": attempt.id,
             "hidden": decision.hide_result,
             "next": next_page,
         }
         return redirect(url_for("owner.login_code"), code=303)
-    log_failure("wrong password")
+    log_failure("wrong_password")
     form.form_errors.append(NO_MATCH)
     return render_login(form, 401)
 
@@ -135,14 +150,14 @@ def login_code():
     counts = code_counts(db.session, attempt.email, client_ip(), attempt.id, now)
     decision = code_decision(counts, now, known_device=bool(device))
     if decision.start_again:
-        log_failure("too many wrong codes for one password")
+        log_failure("too_many_codes")
         return start_again("Too many wrong codes. Please log in again.")
     if decision.wait:
-        log_failure("throttled, code not checked")
+        log_failure("throttled_code")
         form.form_errors.append(decision.wait.message(now))
         return render_template("owner/login_code.html", form=form), 429
     if not attempt.succeeded or owner is None or not owner.totp_secret:
-        log_failure("code step after a wrong password (not shown: account-wide limit)")
+        log_failure("code_after_wrong_password")
         return start_again(NOT_RIGHT)
     used = use_second_factor(db.session, owner, form.code.data, now)
     record_attempt(
@@ -162,7 +177,7 @@ def login_code():
             flash(f"You used a recovery code: {left} left. Make new ones under Security.")
         return finish_login(owner, now, session[PENDING_KEY].get("next"))
     db.session.commit()
-    log_failure("wrong code")
+    log_failure("wrong_code")
     if session[PENDING_KEY].get("hidden"):
         return start_again(NOT_RIGHT)
     form.code.errors.append("That code is not right. Try the newest code from your app.")

@@ -213,10 +213,11 @@ def wait_until_up(stack: Stack, timeout: float) -> None:
 
 
 def all_up(stack: Stack) -> bool:
-    """nginx and both app servers answer /healthz, then supervisord says all five run
-    (asked last: each question starts a supervisorctl)."""
-    urls = [f"{stack.base_url}/healthz"]
-    urls += [f"http://127.0.0.1:{port}/healthz" for port in stack.app_ports]
+    """Both app servers, then nginx, answer /healthz (asking nginx before the app servers
+    listen would only teach it they are down), then supervisord says all five run (asked
+    last: each question starts a supervisorctl)."""
+    urls = [f"http://127.0.0.1:{port}/healthz" for port in stack.app_ports]
+    urls += [f"{stack.base_url}/healthz"]
     if not all(status_of(url, stack) == 200 for url in urls):
         return False
     statuses = stack.statuses()
