@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # `make run PORT=8000`: absolute links (emails, .ics, canonical) follow unless SITE_URL is set.
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate test test-sqlite test-postgres test-services bench lint format clean
+.PHONY: run stack install install-dev migrate test test-sqlite test-postgres test-stack test-services bench bench-stack lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,26 +33,46 @@ migrate: install
 run: migrate
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite on SQLite, then again on PostgreSQL (required when CI=true).
-test: install-dev test-services test-sqlite test-postgres
+# The production stack on this machine, in the foreground: nginx (HTTPS on
+# STACK_HTTPS_PORT, 8443), two app servers, two outbox workers. Ctrl-C stops it all.
+stack: install-dev
+	VENV=$(VENV) bash scripts/stack
+
+# The whole suite on SQLite, then again on PostgreSQL (required when CI=true), then the
+# stack tests once: through nginx, against the stack `make stack` starts.
+test: install-dev test-services test-sqlite test-postgres test-stack
 
 test-services:
 	bash scripts/ensure-test-services
 
 test-sqlite: install-dev
-	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS)
 
 test-postgres: install-dev
 	@if bash scripts/postgres-ready; then \
-	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL is required in CI but is not reachable on 127.0.0.1:5432" >&2; exit 1; \
 	else \
 	  echo "*** PostgreSQL not reachable: the PostgreSQL run was NOT done (it is required in CI)" >&2; \
 	fi
 
+# Needs nginx, PostgreSQL and Redis (test-services provides them).
+test-stack: install-dev
+	@if bash scripts/postgres-ready; then \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest tests/stack $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "PostgreSQL is required in CI but is not reachable on 127.0.0.1:5432" >&2; exit 1; \
+	else \
+	  echo "*** PostgreSQL not reachable: the stack tests were NOT run (they are in CI)" >&2; \
+	fi
+
 bench: install-dev
 	$(BIN)/python -m bench
+
+# Requests per second through nginx against the stack (needs what test-stack needs, and wrk).
+bench-stack: install-dev
+	$(BIN)/python -m bench.stack
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

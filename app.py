@@ -20,6 +20,7 @@ from domain.counters import CounterBuffer, upsert_counts
 from domain.database import configure_engine, outage_summary, unreachable
 from domain.log_redaction import add_redaction
 from domain.request_log import install_request_id_records
+from domain.static_versions import IMMUTABLE, StaticVersions
 from extensions import (
     csrf,
     db,
@@ -64,6 +65,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     register_attribution(app)
     register_commands(app)
     register_template_helpers(app)
+    register_static_versions(app)
     return app
 
 
@@ -207,6 +209,29 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_global()
     def now_year() -> int:
         return datetime.now(UTC).year
+
+
+def register_static_versions(app: Flask) -> None:
+    """Every static URL carries its file's content hash (`?v=`); a URL with the current
+    hash may be cached for a year. Any other static URL is revalidated (ETag)."""
+    versions = StaticVersions()
+
+    @app.url_defaults
+    def add_static_version(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and "filename" in values and "v" not in values:
+            version = versions.version(app.static_folder, values["filename"])
+            if version:
+                values["v"] = version
+
+    @app.after_request
+    def cache_versioned_static_files(response):
+        if request.endpoint != "static" or response.status_code not in (200, 304):
+            return response
+        asked = request.args.get("v")
+        filename = (request.view_args or {}).get("filename", "")
+        if asked and asked == versions.version(app.static_folder, filename):
+            response.headers["Cache-Control"] = IMMUTABLE
+        return response
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,19 +1,37 @@
 """gunicorn's settings: `gunicorn -c deploy/gunicorn.conf.py app:app`.
 
-Basics only; the stack (nginx in front, TLS, static files) adds to it. Command-line flags
-override anything here.
+What every app server runs: the systemd units (deploy/systemd/), the Procfile's `web` and
+`make stack`. nginx sits in front (TLS, buffering, static files), so a slow client never
+holds a worker here. Settings come from the environment; command-line flags override
+anything here.
 """
 
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # nginx in front
+# GUNICORN_BIND wins; a host that reads the Procfile gives PORT; else nginx's upstream.
+bind = os.environ.get("GUNICORN_BIND") or (
+    f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
+)
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = 30
-graceful_timeout = 20
+# On SIGTERM (a deploy, `systemctl restart`): stop accepting, finish what is in hand for at
+# most this long, then exit. systemd's TimeoutStopSec and the stack's stopwaitsecs allow it.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
-# Off: the app writes one JSON line per request, with its request id and without the
-# client's address (observability.py). `--access-logfile -` turns it back on, redacted.
+# X-Forwarded-Proto and friends are believed only from the proxy. The client's address
+# comes from X-Forwarded-For through the app's ProxyFix (PROXY_COUNT=1 behind nginx).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (gunicornc) defaults to one path per user, which a second app
+# server on the machine takes over (and removes when either stops): one path per server
+# when asked for, none otherwise.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+# Off: the app writes one JSON line per request, with its request id (nginx's, when it
+# passes one on) and without the client's address (observability.py).
+# `--access-logfile -` turns it back on, redacted.
 accesslog = None
 errorlog = "-"
 # Never a manage token or a visitor's answers in a log line.

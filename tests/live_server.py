@@ -70,7 +70,6 @@ def running_gunicorn(
         "--threads", str(threads),
         "--timeout", "30",
         "--graceful-timeout", "5",
-        "--no-control-socket",  # else every server shares ~/.gunicorn/gunicorn.ctl
         "--access-logfile", "-",
         "--error-logfile", "-",
     ]  # fmt: skip

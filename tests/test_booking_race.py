@@ -8,7 +8,9 @@ constraint refuse a second insert. Runs on whichever database TEST_DATABASE_URL 
 """
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,18 +67,31 @@ def answers_of(number: int) -> dict:
     }
 
 
-def race_for(base_url: str, slot: str, racers: int) -> list[Attempt]:
-    """Every racer loads the form, then all post together; returns each one's reply."""
+def race_for(
+    base_url: str,
+    slot: str,
+    racers: int,
+    *,
+    visitor_for: Callable[[int], HttpVisitor] | None = None,
+    filling_seconds: float = 0.0,
+) -> list[Attempt]:
+    """Every racer loads the form, then all post together; returns each one's reply.
+
+    `visitor_for(number)` makes each racer's browser; `filling_seconds` is how long they
+    take over the form (a server with BOOKING_MIN_SECONDS refuses a faster one).
+    """
     barrier = threading.Barrier(racers)
     query = {"article": ARTICLE_SLUG, "timezone": TIMEZONE}
+    visitor_for = visitor_for or (lambda _number: HttpVisitor(base_url))
 
     def attempt(number: int) -> Attempt:
-        visitor = HttpVisitor(base_url)
+        visitor = visitor_for(number)
         try:
             form = visitor.get("/book", {**query, "slot": slot})
             assert form.status == 200, f"racer {number}: details form answered {form.status}"
             data = {**hidden_fields(form.body), **answers_of(number)}
             assert data.get("csrf_token"), f"racer {number}: no CSRF token in the form"
+            time.sleep(filling_seconds)
             barrier.wait(timeout=30)
         except BaseException:
             barrier.abort()  # the others stop waiting and fail too, instead of hanging

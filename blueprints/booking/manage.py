@@ -43,7 +43,9 @@ from models import Booking
 def private(response_body, status=200):
     response = current_app.make_response((response_body, status))
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token must not leak onwards
+    # The token must not leak to other sites; our own forms on the page need the Referer
+    # (over HTTPS the CSRF check refuses a post without one): same origin only.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.cache_control.no_store = True
     return response
 

@@ -1,0 +1,69 @@
+"""Static files: every URL carries the file's content hash and may then be kept for a year."""
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+STATIC_URL = re.compile(r'(?:href|src)="(/static/[^"]+)"')
+PAGES = ("/", "/library/ai-systems-architect-vs-ai-engineer", "/book")
+
+
+def content_hash(relative: str, folder: Path = STATIC) -> str:
+    return hashlib.sha256((folder / relative).read_bytes()).hexdigest()[:12]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_static_url_on_a_page_carries_its_files_content_hash(client, open_hours, page):
+    html = client.get(page).get_data(as_text=True)
+    urls = STATIC_URL.findall(html)
+    assert urls, f"{page} links no static file"
+    for url in urls:
+        path, _, query = url.partition("?")
+        relative = path.removeprefix("/static/")
+        assert query == f"v={content_hash(relative)}", url
+
+
+def stylesheet_url(settings: dict, folder: Path) -> str:
+    """The stylesheet's URL on the home page of a fresh process serving `folder`."""
+    app = create_app(settings)
+    app.static_folder = str(folder)
+    html = app.test_client().get("/").get_data(as_text=True)
+    return re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', html).group(1)
+
+
+def test_a_changed_file_gets_a_new_url(settings, tmp_path):
+    folder = tmp_path / "static"
+    shutil.copytree(STATIC, folder)
+    before = stylesheet_url(settings, folder)
+    with (folder / "css" / "site.css").open("a") as stylesheet:
+        stylesheet.write("\n.changed { color: inherit; }\n")
+    after = stylesheet_url(settings, folder)
+    assert before != after
+    assert after.endswith(content_hash("css/site.css", folder))
+
+
+def test_a_url_with_the_current_hash_may_be_kept_for_a_year(client):
+    url = f"/static/css/site.css?v={content_hash('css/site.css')}"
+    response = client.get(url)
+    assert response.status_code == 200
+    cache = {part.strip() for part in response.headers["Cache-Control"].split(",")}
+    assert cache == {"public", "max-age=31536000", "immutable"}
+
+
+@pytest.mark.parametrize("query", ["", "?v=0123456789ab", "?v="])
+def test_a_url_without_the_current_hash_is_checked_again_each_time(client, query):
+    """An old page's URL after a deploy, or none: the file as it is now, revalidated."""
+    response = client.get(f"/static/css/site.css{query}")
+    assert response.status_code == 200
+    assert "immutable" not in response.headers.get("Cache-Control", "")
+    assert response.headers.get("ETag")
+
+
+def test_a_missing_file_is_still_404(client):
+    assert client.get("/static/css/nothing.css?v=0123456789ab").status_code == 404
