@@ -14,13 +14,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config as settings
-from domain.attribution import track_visit
-from domain.content import fingerprint_files, load_library
-from domain.counters import CounterBuffer, upsert_counts
-from domain.database import configure_engine, outage_summary, unreachable
-from domain.log_redaction import add_redaction
-from domain.request_log import install_request_id_records
-from domain.static_versions import IMMUTABLE, StaticVersions
+from domain.content.counters import CounterBuffer, upsert_counts
+from domain.content.library import fingerprint_files, load_library
+from domain.content.static_versions import IMMUTABLE, StaticVersions
+from domain.leads.attribution import track_visit
+from domain.platform.database import configure_engine, outage_summary, unreachable
+from domain.platform.log_redaction import add_redaction
+from domain.platform.request_log import install_request_id_records
 from extensions import (
     csrf,
     db,

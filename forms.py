@@ -8,7 +8,7 @@ clear message, and the other answers are kept as typed.
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from domain.text_input import printable_text, text_problem
+from domain.platform.text_input import printable_text, text_problem
 
 
 def _texts(data) -> list[str]:

@@ -126,7 +126,7 @@ class Lead(db.Model):
     articles_read: Mapped[list[str]] = mapped_column(JSON, default=list)
     consent_version: Mapped[str] = mapped_column(String(40))
     consent_given_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # The start of the earliest upcoming active call, kept by domain/booking.py for sorting.
+    # The start of the earliest upcoming active call, kept by domain/booking/calls.py for sorting.
     next_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -197,7 +197,7 @@ class RecoveryCode(db.Model):
 
 class LoginAttempt(db.Model):
     """Every login step tried (never the password or code), for throttling; see
-    domain/login_throttle.py. `device` is the known-device id the client proved, if any;
+    domain/accounts/login_throttle.py. `device` is the known-device id the client proved, if any;
     a code attempt names the password attempt it continues (`pending_id`)."""
 
     __tablename__ = "login_attempt"

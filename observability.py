@@ -9,7 +9,7 @@ Both are in-process work, a regex, a logger call and a histogram update: no page
 database query or a Redis round trip from them.
 
 `Metrics` is the Flask extension the blueprints count through (`metrics.count_booking`…);
-the metrics themselves and the scrape are in domain/metrics.py.
+the metrics themselves and the scrape are in domain/platform/metrics.py.
 """
 
 import logging
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, has_request_context, request
 
-from domain.metrics import AppMetrics, DatabaseGauges, exposition
-from domain.request_log import (
+from domain.platform.metrics import AppMetrics, DatabaseGauges, exposition
+from domain.platform.request_log import (
     JsonLineFormatter,
     StderrHandler,
     request_fields,
@@ -27,7 +27,7 @@ from domain.request_log import (
 )
 
 if TYPE_CHECKING:  # models import extensions, which import this module
-    from domain.outbox_health import OutboxHealth
+    from domain.mail.outbox_health import OutboxHealth
 
 REQUEST_LOG = logging.getLogger("app.requests")
 REQUEST_ID_HEADER = "X-Request-ID"

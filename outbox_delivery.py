@@ -61,7 +61,7 @@ class InlineDelivery:
                 log.exception("inline delivery failed; the outbox worker will retry")
 
     def _send(self, ids: list[int], booking_id: int | None) -> None:
-        from domain.outbox import send_due_with_settings
+        from domain.mail.outbox import send_due_with_settings
         from extensions import db
         from models import OutboxMessage
 

@@ -3,7 +3,7 @@
 Development settings: production's Secure session cookie would not come back over plain
 HTTP, and the form's CSRF token lives in that session. A migrated temporary SQLite
 database gets the owner's hours (every day 08:00–20:00, 30-minute calls, 24 h notice,
-30 days ahead, no daily limit) through `domain.availability.save_values`; the server runs
+30 days ahead, no daily limit) through `domain.booking.availability.save_values`; the server runs
 with BOOKING_MIN_SECONDS=0, a booking rate limit far above the load, CSRF on, and
 OUTBOX_SEND_INLINE=0 (emails stay queued in the outbox, so no SMTP time is measured).
 Then 50 visitors, one after another, each with its own cookie jar: GET the details form
@@ -28,8 +28,8 @@ TIMEZONE = "Europe/London"
 
 def open_every_day(url: str) -> list[str]:
     """Store the owner's hours; returns the free slots (UTC, as the form sends them)."""
-    from domain.availability import AvailabilityValues, load_rules, save_values
-    from domain.slots import available_slots
+    from domain.booking.availability import AvailabilityValues, load_rules, save_values
+    from domain.booking.slots import available_slots
     from extensions import db
 
     app = bench_app(url)

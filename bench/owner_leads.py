@@ -56,7 +56,7 @@ def median_ms(action, runs: int = RUNS) -> float:
 
 
 def logged_in_client(app):
-    from domain.owners import create_or_reset_owner
+    from domain.accounts.owners import create_or_reset_owner
     from extensions import db
 
     with app.app_context():

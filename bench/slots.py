@@ -1,13 +1,13 @@
 """Slot computation: 30 days of free slots with 0, 100 and 1,000 existing bookings.
 
 Two figures per booking count, each the median of 50 runs:
-- `domain.slots.available_slots` alone (pure Python, the bookings already in memory);
+- `domain.booking.slots.available_slots` alone (pure Python, the bookings already in memory);
 - the picker's whole path: `busy_bookings` (the query, on a fresh session, against a
   migrated temporary SQLite database holding that many active bookings) then
   `available_slots`.
 The owner's hours are 06:00–22:00 every day, 15-minute calls, no buffer, 24 h notice,
 30 days ahead, no daily limit: 64 starts a day, so 1,000 bookings fit on distinct starts
-(a seeded random sample). The bookings are made through `domain.booking.book_call`, and
+(a seeded random sample). The bookings are made through `domain.booking.calls.book_call`, and
 `now` is fixed, so runs compare.
 """
 
@@ -24,7 +24,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the window crosses London's spri
 
 
 def availability():
-    from domain.availability import AvailabilityValues
+    from domain.booking.availability import AvailabilityValues
 
     return AvailabilityValues(
         timezone="Europe/London",
@@ -35,7 +35,7 @@ def availability():
 
 
 def book(session, start: datetime, number: int) -> None:
-    from domain.booking import BookingRequest, book_call
+    from domain.booking.calls import BookingRequest, book_call
 
     request = BookingRequest(
         name=f"Bench Visitor {number}", email=f"visitor{number}@bench.example.org",
@@ -69,8 +69,8 @@ def book_up_to(session, starts: list[datetime], already: int, count: int) -> Non
 
 def timings(session, rules) -> tuple[float, float, int]:
     """(available_slots alone, query + available_slots, free slots left), medians in ms."""
-    from domain.booking import busy_bookings
-    from domain.slots import available_slots
+    from domain.booking.calls import busy_bookings
+    from domain.booking.slots import available_slots
 
     session.remove()
     busy = busy_bookings(session, rules, NOW)
@@ -83,8 +83,8 @@ def timings(session, rules) -> tuple[float, float, int]:
 
 
 def run() -> list[Figure]:
-    from domain.availability import load_rules, save_values
-    from domain.slots import available_slots
+    from domain.booking.availability import load_rules, save_values
+    from domain.booking.slots import available_slots
     from extensions import db
 
     figures: list[Figure] = []

@@ -8,7 +8,7 @@ quote a request's URI, gets the same filter.
 
 from gunicorn.glogging import Logger
 
-from domain.log_redaction import add_redaction, redact
+from domain.platform.log_redaction import add_redaction, redact
 
 
 class RedactingLogger(Logger):

@@ -1,7 +1,7 @@
 """gunicorn's part in the app's Prometheus metrics (prometheus-client's multiprocess mode).
 
 Each worker counts in its own files in PROMETHEUS_MULTIPROC_DIR, and a scrape, answered by
-any worker, adds them all up (domain/metrics.py). The directory belongs to one gunicorn
+any worker, adds them all up (domain/platform/metrics.py). The directory belongs to one gunicorn
 master, and this module keeps it so; deploy/gunicorn.conf.py calls it from a block of its
 own at the end of the file:
 

@@ -229,7 +229,7 @@ class Visitor:
 @pytest.fixture
 def open_hours(app):
     """Calls every day 08:00–20:00 London, 30 min, no buffer, 24 h notice: always some slots."""
-    from domain.availability import AvailabilityValues, save_values
+    from domain.booking.availability import AvailabilityValues, save_values
 
     values = AvailabilityValues(
         timezone="Europe/London",
@@ -258,7 +258,7 @@ OWNER_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def owner_account(app):
-    from domain.owners import create_or_reset_owner
+    from domain.accounts.owners import create_or_reset_owner
 
     with app.app_context():
         create_or_reset_owner(db.session, OWNER_EMAIL, OWNER_PASSWORD)
@@ -329,7 +329,7 @@ def two_factor(app, owner_account) -> TwoFactor:
     import pyotp
     from sqlalchemy import select
 
-    from domain.two_factor import replace_recovery_codes
+    from domain.accounts.two_factor import replace_recovery_codes
     from models import Owner
 
     secret = pyotp.random_base32()

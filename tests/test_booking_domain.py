@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from domain.attribution import attribution_record, track_visit
-from domain.availability import AvailabilityValues, load_rules, save_values, validate
-from domain.booking import BookingRequest, Signal, SlotUnavailable, book_call, reschedule_call
-from domain.scoring import fit_for, role_points
-from domain.tokens import client_key, render_stamp, seconds_since_render
+from domain.booking.availability import AvailabilityValues, load_rules, save_values, validate
+from domain.booking.calls import BookingRequest, Signal, SlotUnavailable, book_call, reschedule_call
+from domain.booking.tokens import client_key, render_stamp, seconds_since_render
+from domain.leads.attribution import attribution_record, track_visit
+from domain.leads.scoring import fit_for, role_points
 from extensions import db
 from models import Booking, Lead
 from tests.conftest import ON_POSTGRES, call_row

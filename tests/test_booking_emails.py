@@ -63,8 +63,8 @@ def test_mail_outage_loses_nothing(mailing, app, client, runner, open_hours, smt
     smtp_server.start()
     from datetime import UTC, datetime, timedelta
 
-    from domain.mailer import mailer_from_config
-    from domain.outbox import send_due
+    from domain.mail.mailer import mailer_from_config
+    from domain.mail.outbox import send_due
     from extensions import db
 
     with app.app_context():

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select, text
 
-from domain.booking import BookingLimitReached, BookingLimits, BookingRequest, book_call
-from domain.links import LINK_LIFETIME, booking_for_token, mint_link
-from domain.tokens import utc_now
+from domain.booking.calls import BookingLimitReached, BookingLimits, BookingRequest, book_call
+from domain.booking.links import LINK_LIFETIME, booking_for_token, mint_link
+from domain.booking.tokens import utc_now
 from extensions import db
 from models import Booking, Lead
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, Visitor

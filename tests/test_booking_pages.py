@@ -219,8 +219,8 @@ def test_forged_render_time_is_treated_as_too_fast(human_speed, app, visitor):
 
 
 def booking_id_at(app, confirmation_url: str) -> int:
-    from domain.links import booking_for_token
-    from domain.tokens import utc_now
+    from domain.booking.links import booking_for_token
+    from domain.booking.tokens import utc_now
 
     token = confirmation_url.split("/")[2]
     with app.app_context():

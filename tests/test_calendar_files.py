@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from domain.calendar_files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 END = START + timedelta(minutes=30)

@@ -4,7 +4,13 @@ from datetime import date
 
 import pytest
 
-from domain.content import ContentError, load_article, load_library, reading_minutes, slugify
+from domain.content.library import (
+    ContentError,
+    load_article,
+    load_library,
+    reading_minutes,
+    slugify,
+)
 from tests.conftest import copy_seed
 
 VALID_FRONT_MATTER = {

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from domain.counters import CounterBuffer
+from domain.content.counters import CounterBuffer
 from extensions import db
 from models import ArticleDailyStat
 

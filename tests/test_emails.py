@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import emails
-from domain.emails import CallDetails, format_call_time
+from domain.mail import emails
+from domain.mail.emails import CallDetails, format_call_time
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # London winter: GMT, New York: EST
 END = START + timedelta(minutes=30)

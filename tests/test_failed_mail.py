@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from domain.emails import EmailDraft
-from domain.mailer import build_message
-from domain.outbox import enqueue
+from domain.mail.emails import EmailDraft
+from domain.mail.mailer import build_message
+from domain.mail.outbox import enqueue
 from extensions import db
 from models import OutboxMessage
 from tests.test_owner_dashboard import add_lead, section

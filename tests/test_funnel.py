@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from domain.content import Library
-from domain.funnel import (
+from domain.content.library import Library
+from domain.leads.funnel import (
     ArticleFunnel,
     daily_totals,
     format_rate,

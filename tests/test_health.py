@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from domain.emails import EmailDraft
-from domain.outbox import enqueue
-from domain.outbox_health import outbox_health
-from domain.readiness import redis_check, redis_url
+from domain.mail.emails import EmailDraft
+from domain.mail.outbox import enqueue
+from domain.mail.outbox_health import outbox_health
+from domain.platform.readiness import redis_check, redis_url
 from extensions import db
 from models import ArticleDailyStat, OutboxMessage
 from tests.conftest import ARTICLE_SLUG

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from domain.login_throttle import (
+from domain.accounts.login_throttle import (
     ACCOUNT_LIMIT,
     DEVICE_LOCK_AFTER,
     PENDING_CODE_TRIES,

@@ -41,7 +41,7 @@ def test_a_booking_and_its_logged_emails_hold_no_personal_data(
     assert Visitor(client).book().status_code == 303
     assert "sent 2" in runner.invoke(args=["outbox", "send"]).output  # the reminder is later
     assert_nothing_personal(caplog.records)
-    logged = [r.getMessage() for r in caplog.records if r.name == "domain.mailer"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "domain.mail.mailer"]
     assert len(logged) == 2
     assert "visitor_confirmation" in logged[0] and "bytes" in logged[0]
     assert "<outbox-1-" in logged[0]

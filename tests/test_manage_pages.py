@@ -10,8 +10,8 @@ from models import Booking, OutboxMessage
 
 
 def booking_id_of(app, manage_url: str) -> int:
-    from domain.links import booking_for_token
-    from domain.tokens import utc_now
+    from domain.booking.links import booking_for_token
+    from domain.booking.tokens import utc_now
 
     with app.app_context():
         return booking_for_token(db.session, manage_url.rsplit("/", 1)[1], utc_now()).id

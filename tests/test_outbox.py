@@ -9,9 +9,9 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.calendar_files import booking_ics
-from domain.emails import EmailDraft
-from domain.mailer import (
+from domain.calendar.files import booking_ics
+from domain.mail.emails import EmailDraft
+from domain.mail.mailer import (
     LogMailer,
     PermanentMailError,
     SMTPMailer,
@@ -19,7 +19,7 @@ from domain.mailer import (
     build_message,
     mailer_from_config,
 )
-from domain.outbox import (
+from domain.mail.outbox import (
     SendReport,
     backoff,
     cancel_pending,
@@ -285,10 +285,10 @@ def test_outbox_send_command_prints_the_counts(app, session, smtp_server):
 def test_without_smtp_host_mail_is_written_to_the_log(app, session, smtp_server, caplog):
     app.config["SMTP_HOST"] = ""
     (message_id,) = queue(session, draft(), now=datetime.now(UTC))
-    caplog.set_level(logging.INFO, logger="domain.mailer")
+    caplog.set_level(logging.INFO, logger="domain.mail.mailer")
     result = outbox_runner(app).invoke(args=["outbox", "send"])
     assert result.output.strip() == "sent 1, retried 0, failed 0"
-    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "domain.mailer")
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "domain.mail.mailer")
     assert f"To: {VISITOR}" in logged
     assert "Subject: Your strategy call is booked" in logged
     assert "See you then – Saed" in logged

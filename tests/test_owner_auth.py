@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from domain.passwords import hash_password
+from domain.accounts.passwords import hash_password
 from extensions import db
 from models import Owner
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD

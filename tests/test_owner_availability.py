@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from domain.availability import load_values
+from domain.booking.availability import load_values
 from extensions import db
 from models import AvailabilitySettings, Booking
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD

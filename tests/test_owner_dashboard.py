@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.availability import AvailabilityValues, save_values
-from domain.charts import funnel_chart, sparkline
-from domain.funnel import ArticleFunnel, DayTotals
+from domain.booking.availability import AvailabilityValues, save_values
+from domain.leads.charts import funnel_chart, sparkline
+from domain.leads.funnel import ArticleFunnel, DayTotals
 from extensions import db
 from models import ArticleDailyStat, Booking, Lead, Owner
 from tests.conftest import ARTICLE_SLUG, call_row

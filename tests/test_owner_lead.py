@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from domain.lead_actions import timeline
+from domain.leads.actions import timeline
 from extensions import db
 from models import ArticleDailyStat, Booking, Lead, LeadEvent, OutboxMessage
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, Visitor, call_row

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from blueprints.owner.fake_leads import fake_leads_cli, insert_fake_leads
-from domain.counters import upsert_counts
-from domain.lead_search import (
+from domain.content.counters import upsert_counts
+from domain.leads.search import (
     CSV_HEADER,
     MAX_PAGE,
     LeadFilter,

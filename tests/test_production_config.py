@@ -116,6 +116,6 @@ def test_development_starts_on_a_bare_machine(tmp_path):
 
 
 def test_mail_backend_log_writes_to_the_log_even_with_a_mail_server():
-    from domain.mailer import LogMailer, mailer_from_config
+    from domain.mail.mailer import LogMailer, mailer_from_config
 
     assert isinstance(mailer_from_config({"SMTP_HOST": "smtp.x", "MAIL_BACKEND": "log"}), LogMailer)

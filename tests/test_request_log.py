@@ -10,7 +10,7 @@ import re
 import pytest
 
 from app import LOG_FORMAT
-from domain.request_log import request_id_from
+from domain.platform.request_log import request_id_from
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS, log_in
 
 FRESH_ID = re.compile(r"[0-9a-f]{32}")

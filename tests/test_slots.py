@@ -1,4 +1,4 @@
-"""Unit tests for domain.slots: pure functions, `now` is always passed in."""
+"""Unit tests for domain.booking.slots: pure functions, `now` is always passed in."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.slots import (
+from domain.booking.slots import (
     AvailabilityRules,
     Busy,
     available_slots,

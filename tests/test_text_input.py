@@ -2,7 +2,7 @@
 
 import pytest
 
-from domain.text_input import (
+from domain.platform.text_input import (
     CONTROL_MESSAGE,
     LINE_BREAK_MESSAGE,
     printable_text,

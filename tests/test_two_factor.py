@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from sqlalchemy import select
 
-from domain.two_factor import (
+from domain.accounts.two_factor import (
     matching_step,
     new_recovery_codes,
     qr_svg,

@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from domain.availability import (
+from domain.booking.availability import (
     WEEKDAY_KEYS,
     WEEKDAYS,
     AvailabilityError,

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from domain.scoring import COMPANY_SIZES
+from domain.leads.scoring import COMPANY_SIZES
 from forms import SafeForm
 
 CONSENT_VERSION = "2026-11-consent-v1"

@@ -3,16 +3,16 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from domain.booking import Signal
-from domain.content import Article, Library
-from domain.slots import slots_by_local_day
-from domain.timezones import (  # noqa: F401  (re-exported for the booking views)
+from domain.booking.calls import Signal
+from domain.booking.slots import slots_by_local_day
+from domain.booking.timezones import (  # noqa: F401  (re-exported for the booking views)
     POPULAR_ZONES,
     local,
     timezone_names,
     valid_timezone,
     zone_label,
 )
+from domain.content.library import Article, Library
 
 SLOT_MESSAGES = {
     "past": "That time has already passed. Please pick another.",

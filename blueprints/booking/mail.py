@@ -1,7 +1,7 @@
 """What each booking event emails, and the call's calendar links.
 
 The emails themselves are written into the outbox by the booking transaction (see
-domain/booking.py); here they are composed from the lead and the booking. After the
+domain/booking/calls.py); here they are composed from the lead and the booking. After the
 commit, `extensions.outbox_delivery` tries to send them at once, and whatever it cannot
 send, the `flask outbox worker` sends later.
 """
@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 
-from domain import emails
-from domain.booking import REMINDER_KIND, PlannedEmail
-from domain.calendar_files import booking_ics, google_calendar_url, outlook_calendar_url
-from domain.emails import CallDetails
-from domain.leads import differing_details
-from domain.links import link_placeholder
-from domain.tokens import utc_now
+from domain.booking.calls import REMINDER_KIND, PlannedEmail
+from domain.booking.links import link_placeholder
+from domain.booking.tokens import utc_now
+from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.leads.details import differing_details
+from domain.mail import emails
+from domain.mail.emails import CallDetails
 from models import Booking, Lead
 
 CALL_TITLE = "AI strategy call with {owner}"

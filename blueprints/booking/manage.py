@@ -23,19 +23,19 @@ from blueprints.booking.helpers import (
     zone_label,
 )
 from blueprints.booking.mail import call_links, ics_for, plan_emails
-from domain.availability import load_rules
-from domain.booking import (
+from domain.booking.availability import load_rules
+from domain.booking.calls import (
     BookingClosed,
     SlotUnavailable,
     busy_bookings,
     cancel_call,
     reschedule_call,
 )
-from domain.booking_links import Signature, queue_links_email
-from domain.leads import lead_by_email, normalise_email
-from domain.links import booking_for_token
-from domain.slots import available_slots
-from domain.tokens import utc_now
+from domain.booking.link_emails import Signature, queue_links_email
+from domain.booking.links import booking_for_token
+from domain.booking.slots import available_slots
+from domain.booking.tokens import utc_now
+from domain.leads.details import lead_by_email, normalise_email
 from extensions import db, limiter, outbox_delivery
 from models import Booking
 

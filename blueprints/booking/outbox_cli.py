@@ -12,8 +12,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from domain.mailer import Mailer, mailer_from_config
-from domain.outbox import SendReport, run_worker, send_due_with_settings
+from domain.mail.mailer import Mailer, mailer_from_config
+from domain.mail.outbox import SendReport, run_worker, send_due_with_settings
 from extensions import db
 
 outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")

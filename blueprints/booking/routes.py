@@ -18,9 +18,8 @@ from blueprints.booking.helpers import (
     zone_label,
 )
 from blueprints.booking.mail import plan_emails
-from domain.attribution import attribution_record
-from domain.availability import last_known_rules, load_rules
-from domain.booking import (
+from domain.booking.availability import last_known_rules, load_rules
+from domain.booking.calls import (
     BookingLimitReached,
     BookingLimits,
     BookingRequest,
@@ -29,10 +28,11 @@ from domain.booking import (
     booking_for_submission,
     busy_bookings,
 )
-from domain.database import rollback_quietly, unreachable
-from domain.links import mint_link
-from domain.slots import available_slots, slot_problem
-from domain.tokens import client_key, render_stamp, seconds_since_render, utc_now
+from domain.booking.links import mint_link
+from domain.booking.slots import available_slots, slot_problem
+from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
+from domain.leads.attribution import attribution_record
+from domain.platform.database import rollback_quietly, unreachable
 from extensions import db, limiter, metrics, outbox_delivery
 
 PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")

@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from domain.content import ContentError, load_library
+from domain.content.library import ContentError, load_library
 
 content_cli = AppGroup("content", help="Article content commands.")
 

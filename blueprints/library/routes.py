@@ -5,7 +5,7 @@ import re
 from flask import abort, current_app, make_response, render_template, request
 
 from blueprints.library import bp
-from domain.content import Library
+from domain.content.library import Library
 
 BOT_PATTERN = re.compile(r"bot|crawl|spider|slurp|preview|monitor", re.IGNORECASE)
 

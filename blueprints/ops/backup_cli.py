@@ -6,7 +6,7 @@ import click
 from alembic.script import ScriptDirectory
 from flask.cli import AppGroup
 
-from domain.backups import BackupError, create_backup, restore_backup, schema_revision
+from domain.platform.backups import BackupError, create_backup, restore_backup, schema_revision
 from extensions import db, migrate
 
 backup_cli = AppGroup("backup", help="Back up the database, or restore a backup.")

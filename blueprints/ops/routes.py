@@ -16,7 +16,7 @@ What each is for:
   monitor, an alert. Redis and the outbox are shared by every instance, and the site
   serves without them (rate limits fall back to memory; mail waits), so as a per-instance
   probe it would take every instance out at once: use /healthz for that.
-- `/metrics`: see domain/metrics.py. Anyone else gets the site's ordinary 404.
+- `/metrics`: see domain/platform/metrics.py. Anyone else gets the site's ordinary 404.
 
 None of them reads or writes the session, sets a cookie, or counts as a reader's view; the
 health answers are JSON with `Cache-Control: no-store`, so no cache answers for the app.
@@ -25,11 +25,11 @@ health answers are JSON with `Cache-Control: no-store`, so no cache answers for 
 from flask import abort, current_app, jsonify, make_response, request
 
 from blueprints.ops import bp
-from domain.database import outage_summary, rollback_quietly
-from domain.metrics import may_scrape
-from domain.outbox_health import outbox_health
-from domain.readiness import answer, database_check, outbox_check, redis_check
-from domain.tokens import utc_now
+from domain.booking.tokens import utc_now
+from domain.mail.outbox_health import outbox_health
+from domain.platform.database import outage_summary, rollback_quietly
+from domain.platform.metrics import may_scrape
+from domain.platform.readiness import answer, database_check, outbox_check, redis_check
 from extensions import db, metrics
 
 

@@ -3,7 +3,7 @@
 The session names the owner and the owner's current session token; logging in or out
 replaces the token in the database, so an old session cookie stops working at once. The
 session cookie lasts as long as the browser session, and the server ends it after
-IDLE_LIMIT without an owner page (domain/owners.py).
+IDLE_LIMIT without an owner page (domain/accounts/owners.py).
 """
 
 from datetime import UTC, datetime
@@ -13,9 +13,9 @@ from flask_login import current_user, logout_user
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
-from domain.owners import end_sessions, seen_mark_due, session_idle
-from domain.text_input import is_clean
-from domain.tokens import utc_now
+from domain.accounts.owners import end_sessions, seen_mark_due, session_idle
+from domain.booking.tokens import utc_now
+from domain.platform.text_input import is_clean
 from extensions import db, login_manager
 from models import Owner
 

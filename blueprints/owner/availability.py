@@ -12,10 +12,10 @@ from flask import flash, redirect, render_template, url_for
 
 from blueprints.owner import bp
 from blueprints.owner.availability_form import HOURS_HINT, AvailabilityForm
-from domain.availability import load_rules, load_values, save_values
-from domain.booking import busy_bookings
-from domain.slots import AvailabilityRules, Busy, available_slots, slots_by_local_day
-from domain.tokens import utc_now
+from domain.booking.availability import load_rules, load_values, save_values
+from domain.booking.calls import busy_bookings
+from domain.booking.slots import AvailabilityRules, Busy, available_slots, slots_by_local_day
+from domain.booking.tokens import utc_now
 from extensions import db
 
 PREVIEW_DAYS = 7

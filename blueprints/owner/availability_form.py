@@ -1,7 +1,7 @@
 """The availability form: typed text in, `AvailabilityValues` out, errors beside fields.
 
 Fields are text so that whatever the owner typed comes back unchanged with an error;
-the form only reads numbers and dates, and `domain.availability.validate` decides what
+the form only reads numbers and dates, and `domain.booking.availability.validate` decides what
 is allowed, so the command line and this page refuse the same things.
 """
 
@@ -12,10 +12,10 @@ from datetime import date
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.widgets import NumberInput
 
-from domain.availability import WEEKDAYS, AvailabilityValues, parse_ranges, validate
+from domain.booking.availability import WEEKDAYS, AvailabilityValues, parse_ranges, validate
 
 # Shared with the booking pages' zone picker, so both offer the same names.
-from domain.timezones import POPULAR_ZONES, timezone_names
+from domain.booking.timezones import POPULAR_ZONES, timezone_names
 from forms import SafeForm
 
 HOURS_HINT = "Like 09:00-12:00, 13:00-17:00 (24-hour clock). Leave empty for no calls that day."

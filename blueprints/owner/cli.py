@@ -7,10 +7,10 @@ import click
 from flask.cli import AppGroup
 
 from blueprints.owner.fake_leads import fake_leads_cli
-from domain.login_attempts import clear_limits
-from domain.owners import create_or_reset_owner, end_sessions, owner_by_email
-from domain.passwords import password_problem
-from domain.two_factor import turn_off
+from domain.accounts.login_attempts import clear_limits
+from domain.accounts.owners import create_or_reset_owner, end_sessions, owner_by_email
+from domain.accounts.passwords import password_problem
+from domain.accounts.two_factor import turn_off
 from extensions import db
 
 owner_cli = AppGroup("owner", help="The owner's account.")

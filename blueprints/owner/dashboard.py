@@ -4,7 +4,7 @@ the emails that failed for good, each with "Send again".
 Times are shown in the owner's zone (the availability setting). The page only reads:
 it never moves the owner's "last seen" mark, so a reload shows the same new leads.
 "Send again" is a POST with CSRF that puts one failed email back in the queue.
-The queries live in domain/dashboard.py.
+The queries live in domain/leads/dashboard.py.
 """
 
 from datetime import date
@@ -15,16 +15,17 @@ from flask_login import current_user
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
-from domain.availability import load_values
-from domain.charts import funnel_chart, sparkline
-from domain.dashboard import (
+from domain.booking.availability import load_values
+from domain.booking.tokens import utc_now
+from domain.leads.charts import funnel_chart, sparkline
+from domain.leads.dashboard import (
     calls_between,
     failed_mail,
     local_day_bounds,
     new_leads,
     upcoming_calls,
 )
-from domain.funnel import (
+from domain.leads.funnel import (
     PERIOD_CHOICES,
     daily_totals,
     format_rate,
@@ -33,8 +34,7 @@ from domain.funnel import (
     period_key,
     totals,
 )
-from domain.outbox import retry_failed
-from domain.tokens import utc_now
+from domain.mail.outbox import retry_failed
 from extensions import db
 
 

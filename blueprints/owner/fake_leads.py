@@ -21,8 +21,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from domain.counters import upsert_counts
-from domain.scoring import COMPANY_SIZES
+from domain.content.counters import upsert_counts
+from domain.leads.scoring import COMPANY_SIZES
 from extensions import db
 from models import Lead
 

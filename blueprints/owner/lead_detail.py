@@ -1,7 +1,7 @@
 """`/owner/leads/<id>`: one lead — its answers, attribution, calls, status, notes and the
 privacy actions (export as JSON, erase).
 
-Each POST checks the CSRF token, calls one function of domain/lead_actions.py (one
+Each POST checks the CSRF token, calls one function of domain/leads/actions.py (one
 transaction) and redirects back to the lead with 303; a refused action is flashed, and a
 refused note is shown beside the field with its text kept.
 """
@@ -13,9 +13,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
-from domain.availability import load_values
-from domain.booking_links import Signature, queue_links_email
-from domain.lead_actions import (
+from domain.booking.availability import load_values
+from domain.booking.link_emails import Signature, queue_links_email
+from domain.booking.tokens import utc_now
+from domain.leads.actions import (
     NOTE_MAX_LENGTH,
     InvalidNote,
     LeadActionError,
@@ -27,11 +28,10 @@ from domain.lead_actions import (
     record_outcome,
     timeline,
 )
-from domain.lead_statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
-from domain.leads import DETAIL_LABELS, adopt_booking_details, differing_details
-from domain.scoring import COMPANY_SIZES
-from domain.text_input import printable_text
-from domain.tokens import utc_now
+from domain.leads.details import DETAIL_LABELS, adopt_booking_details, differing_details
+from domain.leads.scoring import COMPANY_SIZES
+from domain.leads.statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
+from domain.platform.text_input import printable_text
 from extensions import db, outbox_delivery
 from models import Lead
 

@@ -2,7 +2,7 @@
 
 Every filter lives in the query string (a view is a bookmark), and the bulk form posts to
 a URL carrying the same query string, so the owner lands back on the view they acted on.
-The rules themselves (filters, order, pages, the CSV's cells) are in `domain.lead_search`.
+The rules themselves (filters, order, pages, the CSV's cells) are in `domain.leads.search`.
 """
 
 from flask import (
@@ -19,7 +19,8 @@ from flask_login import current_user
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
-from domain.lead_search import (
+from domain.booking.tokens import utc_now
+from domain.leads.search import (
     LeadFilter,
     change_statuses,
     csv_chunks,
@@ -27,8 +28,7 @@ from domain.lead_search import (
     page_of,
     read_lead_ids,
 )
-from domain.lead_statuses import ENGAGEMENT_LABELS, STATUS_LABELS
-from domain.tokens import utc_now
+from domain.leads.statuses import ENGAGEMENT_LABELS, STATUS_LABELS
 from extensions import db
 
 SORT_LABELS = {"newest": "Newest first", "score": "Best fit first", "next_call": "Next call first"}

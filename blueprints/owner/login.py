@@ -1,6 +1,6 @@
 """Logging in: the password step, then, with two-factor sign-in on, the code step.
 
-Every step is throttled by domain/login_throttle.py and recorded (never the password or
+Every step is throttled by domain/accounts/login_throttle.py and recorded (never the password or
 code). A pending login (password right, code still to come) lives in the session and
 names its password attempt; the attempt's own time bounds it, so it cannot be stretched.
 Under the account-wide limit with two-factor on, a wrong password also goes on to the
@@ -16,18 +16,23 @@ from flask_login import current_user, login_user
 from blueprints.owner import bp
 from blueprints.owner.auth import SignedInOwner, client_ip, mark_seen, safe_next
 from blueprints.owner.forms import CodeForm, LoginForm
-from domain import known_devices
-from domain.login_attempts import code_counts, device_failures, password_counts, record_attempt
-from domain.login_throttle import code_decision, device_locked, password_decision
-from domain.owners import (
+from domain.accounts import known_devices
+from domain.accounts.login_attempts import (
+    code_counts,
+    device_failures,
+    password_counts,
+    record_attempt,
+)
+from domain.accounts.login_throttle import code_decision, device_locked, password_decision
+from domain.accounts.owners import (
     PENDING_LOGIN_LIFETIME,
     check_password,
     normalise,
     owner_by_email,
     start_session,
 )
-from domain.tokens import utc_now
-from domain.two_factor import recovery_codes_left, use_second_factor
+from domain.accounts.two_factor import recovery_codes_left, use_second_factor
+from domain.booking.tokens import utc_now
 from extensions import db, metrics
 from models import LoginAttempt, Owner
 

@@ -11,11 +11,10 @@ from markupsafe import Markup
 from blueprints.owner import bp
 from blueprints.owner.auth import SignedInOwner, client_ip
 from blueprints.owner.forms import ActionForm, ConfirmTwoFactorForm, ReauthForm
-from domain.login_attempts import reauth_failures, record_attempt
-from domain.login_throttle import reauth_wait
-from domain.owners import check_password, end_sessions
-from domain.tokens import utc_now
-from domain.two_factor import (
+from domain.accounts.login_attempts import reauth_failures, record_attempt
+from domain.accounts.login_throttle import reauth_wait
+from domain.accounts.owners import check_password, end_sessions
+from domain.accounts.two_factor import (
     RECOVERY_CODE_COUNT,
     begin_setup,
     compact,
@@ -28,6 +27,7 @@ from domain.two_factor import (
     turn_off,
     use_totp,
 )
+from domain.booking.tokens import utc_now
 from extensions import db
 from models import Owner
 

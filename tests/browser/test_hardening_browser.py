@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from domain.emails import EmailDraft
-from domain.outbox import enqueue
-from domain.tokens import utc_now
+from domain.booking.tokens import utc_now
+from domain.mail.emails import EmailDraft
+from domain.mail.outbox import enqueue
 from extensions import db
 from models import OutboxMessage
 from tests.browser.checks import assert_no_axe_violations, assert_no_horizontal_scroll

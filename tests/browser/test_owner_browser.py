@@ -17,8 +17,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
 from blueprints.owner.fake_leads import insert_fake_leads
-from domain.counters import upsert_counts
-from domain.lead_actions import add_note, change_status
+from domain.content.counters import upsert_counts
+from domain.leads.actions import add_note, change_status
 from extensions import db
 from models import Booking, Lead, Owner
 from tests.browser.checks import (

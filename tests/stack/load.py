@@ -84,7 +84,7 @@ def book_calls(load: Load, stack, slots: "queue.Queue[str]", name: str, go=None)
 
 def open_every_day(database_url: str, horizon_days: int = 14) -> None:
     """Calls every day 08:00–20:00 London, 30 minutes, no buffer, 24 h notice."""
-    from domain.availability import AvailabilityValues, save_values
+    from domain.booking.availability import AvailabilityValues, save_values
 
     app = create_app(base_settings(database_url))
     with app.app_context():
@@ -108,9 +108,9 @@ def open_every_day(database_url: str, horizon_days: int = 14) -> None:
 
 def free_slots(stack_app, count: int) -> list[str]:
     """`count` free times (UTC, as the form sends them), spread over the days ahead."""
-    from domain.availability import load_rules
-    from domain.booking import busy_bookings
-    from domain.slots import available_slots
+    from domain.booking.availability import load_rules
+    from domain.booking.calls import busy_bookings
+    from domain.booking.slots import available_slots
 
     now = datetime.now(UTC)
     with stack_app.app_context():

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from config import Config
-from domain.emails import EmailDraft
-from domain.outbox import enqueue
+from domain.mail.emails import EmailDraft
+from domain.mail.outbox import enqueue
 from extensions import db
 from models import Booking, OutboxMessage
 from tests.conftest import ARTICLE_SLUG, VALID_ANSWERS

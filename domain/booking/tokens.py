@@ -1,7 +1,7 @@
 """Signed and keyed values: the booking form's render time, and the client key that
 counts bookings per client without storing the client's address.
 
-Private booking links are in domain/links.py.
+Private booking links are in domain/booking/links.py.
 """
 
 import hashlib

@@ -16,8 +16,8 @@ from redis.retry import Retry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from domain.database import rollback_quietly
-from domain.outbox_health import outbox_health
+from domain.mail.outbox_health import outbox_health
+from domain.platform.database import rollback_quietly
 
 OK, FAILED, NOT_USED, NOT_CHECKED = "ok", "failed", "not used", "not checked"
 # limits' names for Redis, and the scheme redis-py knows each by.

@@ -1,5 +1,5 @@
 """Login attempts in the database: recorded (never the password or code), counted per
-scope for domain/login_throttle.py, and cleared by `flask owner unlock`."""
+scope for domain/accounts/login_throttle.py, and cleared by `flask owner unlock`."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.login_throttle import WINDOW, CodeCounts, PasswordCounts, recent_failures
+from domain.accounts.login_throttle import WINDOW, CodeCounts, PasswordCounts, recent_failures
 from models import LoginAttempt
 
 LOGIN_KINDS = ("password", "code")

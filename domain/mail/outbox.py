@@ -11,7 +11,7 @@ before recording it leaves a claim that goes stale and is taken over. The Messag
 stable per message, so a receiving server that sees it twice can tell.
 
 A message that carries private booking links stores placeholders; each attempt makes
-fresh links (domain/links.py) and a failed attempt deletes them again.
+fresh links (domain/booking/links.py) and a failed attempt deletes them again.
 """
 
 import logging
@@ -26,16 +26,15 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.emails import EmailDraft
-from domain.links import (
+from domain.booking.links import (
     fill_links,
     fill_links_in_calendar,
     link_expires_at,
     mint_link,
     token_hash,
 )
-from domain.log_redaction import without_addresses
-from domain.mailer import (
+from domain.mail.emails import EmailDraft
+from domain.mail.mailer import (
     Mailer,
     MailError,
     PermanentMailError,
@@ -43,6 +42,7 @@ from domain.mailer import (
     build_message,
     mailer_from_config,
 )
+from domain.platform.log_redaction import without_addresses
 from models import Booking, BookingLink, OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from domain.database import serialised_write
-from domain.lead_actions import count_won
-from domain.text_input import printable_text
+from domain.leads.actions import count_won
+from domain.platform.database import serialised_write
+from domain.platform.text_input import printable_text
 from models import LEAD_STATUSES, Lead, LeadEvent
 
 SORTS = ("newest", "score", "next_call")

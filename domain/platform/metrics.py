@@ -28,10 +28,10 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from domain.request_log import method_label
+from domain.platform.request_log import method_label
 
 if TYPE_CHECKING:  # models import extensions, which import this module
-    from domain.outbox_health import OutboxHealth
+    from domain.mail.outbox_health import OutboxHealth
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from domain.text_input import printable_text
+from domain.platform.text_input import printable_text
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 VISIT_TIMEOUT = timedelta(minutes=30)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from domain.funnel import ArticleFunnel, DayTotals
+from domain.leads.funnel import ArticleFunnel, DayTotals
 
 
 @dataclass(frozen=True)

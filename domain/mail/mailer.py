@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any, Protocol
 
-from domain.text_input import single_line, text_problem
+from domain.platform.text_input import single_line, text_problem
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.passwords import hash_password, needs_rehash, verify_password
+from domain.accounts.passwords import hash_password, needs_rehash, verify_password
 from models import Owner
 
 # Verifying against this keeps a login for an unknown email as slow as for the real one.

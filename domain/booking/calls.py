@@ -5,7 +5,7 @@ the lock on SQLite (BEGIN IMMEDIATE), and PostgreSQL's exclusion constraint refu
 overlap that slipped past a concurrent check; either way the loser gets SlotUnavailable.
 
 Anyone can type an address, so a booking never changes an existing lead's details and
-only ever gets a link to itself (domain/links.py). Upcoming calls are capped per address
+only ever gets a link to itself (domain/booking/links.py). Upcoming calls are capped per address
 and per client, counted under a lock so that racing submissions cannot both pass.
 """
 
@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.availability import load_rules
-from domain.counters import upsert_counts
-from domain.database import lock_for_transaction, serialised_write
-from domain.leads import lead_for_booking, normalise_email
-from domain.links import mint_link
-from domain.outbox import cancel_pending, enqueue
-from domain.scoring import fit_for
-from domain.slots import AvailabilityRules, Busy, slot_problem
+from domain.booking.availability import load_rules
+from domain.booking.links import mint_link
+from domain.booking.slots import AvailabilityRules, Busy, slot_problem
+from domain.content.counters import upsert_counts
+from domain.leads.details import lead_for_booking, normalise_email
+from domain.leads.scoring import fit_for
+from domain.mail.outbox import cancel_pending, enqueue
+from domain.platform.database import lock_for_transaction, serialised_write
 from models import Booking, Lead
 
 REMINDER_KIND = "visitor_reminder"
@@ -65,7 +65,7 @@ class BookingLimits:
 
 @dataclass(frozen=True)
 class PlannedEmail:
-    draft: object  # domain.emails.EmailDraft
+    draft: object  # domain.mail.emails.EmailDraft
     kind: str
     send_after: datetime | None = None
 
@@ -75,7 +75,7 @@ EmailPlanner = Callable[[Lead, Booking, str, datetime | None], Sequence[PlannedE
 
 
 class SlotUnavailable(Exception):
-    """The chosen time cannot be booked; `code` is a domain.slots.slot_problem code."""
+    """The chosen time cannot be booked; `code` is a domain.booking.slots.slot_problem code."""
 
     def __init__(self, code: str):
         super().__init__(code)

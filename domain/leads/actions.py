@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from domain.booking import refresh_next_call
-from domain.counters import upsert_counts
-from domain.database import serialised_write
-from domain.lead_statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
-from domain.leads import normalise_email
-from domain.text_input import text_problem
+from domain.booking.calls import refresh_next_call
+from domain.content.counters import upsert_counts
+from domain.leads.details import normalise_email
+from domain.leads.statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
+from domain.platform.database import serialised_write
+from domain.platform.text_input import text_problem
 from models import LEAD_STATUSES, Booking, Lead, LeadEvent
 
 NOTE_MAX_LENGTH = 5000

@@ -1,7 +1,7 @@
 """The emails a strategy call sends, as plain-text drafts: what they say, not how they travel.
 
 Each draft shows the call in its recipient's own zone, with the zone named: visitors read
-their time, the owner reads theirs. The outbox stores drafts and domain.mailer sends them.
+their time, the owner reads theirs. The outbox stores drafts and domain.mail.mailer sends them.
 """
 
 from collections.abc import Iterable, Mapping
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.leads import DETAIL_LABELS
+from domain.leads.details import DETAIL_LABELS
 
 ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
 TOUCH_FIELDS = (

@@ -2,7 +2,7 @@
 "Send me my booking links" form) or when the owner revokes the old links and sends new.
 
 The email goes to the lead's own address, from the durable outbox; its links are made
-when it is sent (domain/links.py).
+when it is sent (domain/booking/links.py).
 """
 
 from collections.abc import Iterable, Sequence
@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.database import serialised_write
-from domain.emails import EmailDraft, format_call_time
-from domain.links import link_placeholder, revoke_links
-from domain.outbox import enqueue
+from domain.booking.links import link_placeholder, revoke_links
+from domain.mail.emails import EmailDraft, format_call_time
+from domain.mail.outbox import enqueue
+from domain.platform.database import serialised_write
 from models import Booking, Lead
 
 LINKS_KIND = "visitor_links"

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.content import Library
+from domain.content.library import Library
 from models import ArticleDailyStat
 
 PRESET_DAYS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}

@@ -5,7 +5,7 @@ is one), so a line can be matched with the proxy's; anything else (empty, too lo
 space, a line break, a NUL) is replaced by a fresh id rather than refused: a header the
 visitor's software sent is no reason to turn a visitor away.
 
-A request line holds no personal data: the path is redacted (domain/log_redaction.py) and
+A request line holds no personal data: the path is redacted (domain/platform/log_redaction.py) and
 carries no query string, since query values can be typed by visitors; no client address,
 user agent, referrer or cookie. Labels an outsider chooses are bounded: an unusual HTTP
 method is logged as "other".
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.log_redaction import redact
+from domain.platform.log_redaction import redact
 
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

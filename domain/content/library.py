@@ -16,7 +16,7 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from domain.markdown_article import render_article_body
+from domain.content.markdown_article import render_article_body
 
 WORDS_PER_MINUTE = 200
 REQUIRED_TEXT_FIELDS = ("title", "subtitle", "topic", "author", "description")

@@ -1,0 +1,10 @@
+"""Booking a strategy call.
+
+- `availability`: the owner's rules, stored and validated
+- `slots`: free times from the rules and the busy times (pure)
+- `calls`: book, reschedule and cancel, each one transaction
+- `links`: private links to one booking, stored as hashes
+- `link_emails`: emailing a visitor the links of their calls
+- `timezones`: zone names and labels
+- `tokens`: the form's signed render time and the client key
+"""

@@ -1,0 +1,7 @@
+"""The Intelligence Library's content.
+
+- `library`: articles loaded from Markdown files with front matter
+- `markdown_article`: an article's body rendered, with its FAQ and "hire when" lists
+- `counters`: anonymous per-article views, clicks and bookings
+- `static_versions`: content hashes for static file URLs
+"""
