@@ -326,3 +326,51 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A private iCalendar feed of the owner's (a calendar's "secret address"), read every
+    few minutes for busy times. A failed read keeps the last good copy (`body`) and its
+    intervals. The URL is a secret: it is never logged or shown in full."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(Text)
+    # Validators of the last good copy, for a conditional GET.
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
+    event_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    busy_intervals: Mapped[list["BusyInterval"]] = relationship(
+        back_populates="feed", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class BusyInterval(db.Model):
+    """A span in which the owner is busy elsewhere, over the booking horizon: from a feed
+    (`feed_id`) or from the CalDAV calendar (`source` "caldav"). Slots subtract these plus
+    the buffer."""
+
+    __tablename__ = "busy_interval"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_busy_interval_span", "starts_at", "ends_at"),
+        Index("ix_busy_interval_source", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # "feed" | "caldav"
+    feed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calendar_feed.id", ondelete="CASCADE"), index=True
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    feed: Mapped[CalendarFeed | None] = relationship(back_populates="busy_intervals")
