@@ -17,7 +17,6 @@ import pytest
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
 from tests.owner_data import populate_owner_pages
 
-
 VNU_VERSION = "26.9.27"  # keep in step with scripts/ensure-vnu
 PINNED_JAR = Path(__file__).resolve().parents[1] / ".cache" / f"vnu-{VNU_VERSION}" / "vnu.jar"
 
@@ -79,9 +78,6 @@ def owner_pages(app, client, lead_id: int) -> dict[str, tuple[str, int]]:
     keep("availability-refused", client.post("/owner/availability", data=bad_hours), 400)
     keep("security", client.get("/owner/security"))
     return pages
-
-
-
 
 
 def test_every_owner_page_passes_the_nu_html_checker(app, client, owner_account, tmp_path):
