@@ -297,3 +297,35 @@ def test_saving_needs_the_csrf_token_when_csrf_is_on(
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(AvailabilitySettings, 1).weekly_hours == {"1": [["10:00", "11:00"]]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # An end with no start input at all: a forged or truncated request.
+        ({"hours_3_end": ["10:00"]}, "Give each range both a start and an end time"),
+        ({"hours_3_start": ["09:00"] * 13, "hours_3_end": ["10:00"] * 13}, "at most 12 ranges"),
+        ({"hours_3_start": ["24:00"], "hours_3_end": ["25:00"]}, "Write times as HH:MM"),
+        ({"hours_3_start": ["<b>9</b>"], "hours_3_end": ["10:00"]}, "Write times as HH:MM"),
+    ],
+)
+def test_forged_time_rows_are_refused_beside_the_day(app, owner, open_hours, fields, message):
+    data = answers()
+    data.pop("hours_3_start"), data.pop("hours_3_end")
+    response = owner.post("/owner/availability", data={**data, **fields})
+    assert response.status_code == 400
+    assert message in errors_in(response)["hours_3"]
+    assert "<b>9</b>" not in response.get_data(as_text=True)
+    assert stored(app) == open_hours
+
+
+def test_a_cleared_row_is_no_range_and_seconds_from_the_browser_are_dropped(app, owner):
+    data = answers()
+    data["hours_4_start"] = ["", "14:00:00", "09:00"]
+    data["hours_4_end"] = ["", "15:30:00", "10:00"]
+    assert owner.post("/owner/availability", data=data).status_code == 303
+    assert stored(app).weekly_hours["4"] == [["09:00", "10:00"], ["14:00", "15:30"]]
+    shown = owner.get("/owner/availability")
+    assert ranges_shown(shown, 4) == [("09:00", "10:00"), ("14:00", "15:30")]
+    assert ranges_shown(shown, 5) == []  # a day without calls: only the empty row
+    assert len(re.findall(r'name="hours_5_start"', shown.get_data(as_text=True))) == 1

@@ -21,7 +21,7 @@ from domain.booking.timezones import POPULAR_ZONES, timezone_names
 from forms import SafeForm
 
 HOURS_HINT = (
-    "Each day's ranges, in your time zone (24-hour clock). A day without times has no calls; "
+    "Each day's ranges, in your time zone. A day without times has no calls; "
     "clear a range's two times to remove it."
 )
 # Domain error keys that name a different field, or need the form's own unit.

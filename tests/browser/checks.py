@@ -22,7 +22,8 @@ def assert_no_axe_violations(page: Page, where: str = "page") -> None:
 # The deepest elements that reach past the right edge: what to fix when a page scrolls.
 WIDEST = """() => Array.from(document.body.querySelectorAll('*'))
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
-    && !Array.from(el.children).some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+    && !Array.from(el.children).some(
+      c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
   .slice(0, 5)
   .map(el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
     ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
