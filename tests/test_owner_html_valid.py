@@ -8,10 +8,12 @@ checked in one run.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
@@ -77,7 +79,29 @@ def owner_pages(app, client, lead_id: int) -> dict[str, tuple[str, int]]:
     bad_hours = {"timezone": "Europe/London", "call_minutes": "0", "hours_0_start": "09:00"}
     keep("availability-refused", client.post("/owner/availability", data=bad_hours), 400)
     keep("security", client.get("/owner/security"))
+    keep_two_factor_pages(client, keep)
     return pages
+
+
+def keep_two_factor_pages(client, keep) -> None:
+    """Set-up, a refused code, the recovery codes, two-factor on, and the login's code step."""
+    client.post("/owner/security/setup")
+    setup = client.get("/owner/security")
+    keep("security-setup", setup)
+    secret = re.search(r'class="totp-key"[^>]*>([A-Z2-7 ]+)<', setup.get_data(as_text=True))
+    secret = secret.group(1).replace(" ", "")
+    keep(
+        "security-code-refused",
+        client.post("/owner/security/confirm", data={"code": "000000"}),
+        400,
+    )
+    codes = client.post("/owner/security/confirm", data={"code": pyotp.TOTP(secret).now()})
+    keep("recovery-codes", codes)
+    keep("security-on", client.get("/owner/security"))
+    client.post("/owner/logout")
+    client.post("/owner/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+    keep("login-code", client.get("/owner/login/code"))
+    keep("login-code-refused", client.post("/owner/login/code", data={"code": "000000"}), 401)
 
 
 def test_every_owner_page_passes_the_nu_html_checker(app, client, owner_account, tmp_path):
