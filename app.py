@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config as settings
-from domain.content.counters import CounterBuffer, upsert_counts
+from domain.content.counters import CounterBuffer, by_local_day, counting_zone, upsert_counts
 from domain.content.library import fingerprint_files, load_library
 from domain.content.static_versions import IMMUTABLE, StaticVersions
 from domain.leads.attribution import track_visit
@@ -306,7 +306,7 @@ def register_security_headers(app: Flask) -> None:
 def register_counters(app: Flask) -> None:
     def write(batch):
         with db.engine.begin() as connection:
-            upsert_counts(connection, batch)
+            upsert_counts(connection, by_local_day(batch, counting_zone(connection)))
 
     buffer = CounterBuffer(write, app.config["COUNTER_FLUSH_SECONDS"])
     app.extensions["counters"] = buffer

@@ -152,7 +152,8 @@ def test_a_status_note_with_a_control_character_is_refused_beside_it(app, owner,
 def test_availability_refuses_a_control_character_beside_the_field(app, owner):
     form = owner.get("/owner/availability").get_data(as_text=True)
     answers = {name: value for name, value in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', form)}
-    answers |= {"timezone": "Europe/London", "hours_1": "09:00-12:00\x00", "dates_off": ""}
+    answers |= {"timezone": "Europe/London", "dates_off": ""}
+    answers |= {"hours_1_start": "09:00\x00", "hours_1_end": "12:00"}
     response = owner.post("/owner/availability", data=answers)
     assert response.status_code == 400
     page = response.get_data(as_text=True)

@@ -1,11 +1,13 @@
 """The funnel per article over a period, summed from the daily counters; no HTTP here."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from domain.content.counters import local_day
 from domain.content.library import Library
+from domain.leads.actions import count_won
 from domain.leads.funnel import (
     ArticleFunnel,
     daily_totals,
@@ -169,3 +171,47 @@ def test_custom_dates_given_backwards_are_swapped():
 def test_unreadable_periods_fall_back_to_the_last_30_days(args):
     assert period_from_query(args, TODAY) == (date(2026, 4, 21), TODAY, "Last 30 days")
     assert period_key(args, TODAY) == "30d"
+
+
+def save_zone(session, timezone: str) -> None:
+    from domain.booking.availability import AvailabilityValues, save_values
+
+    save_values(session, AvailabilityValues(timezone=timezone))
+    session.commit()
+
+
+@pytest.mark.parametrize(
+    ("timezone", "moment", "owner_day"),
+    [
+        # 23:30 UTC on 19 May is 00:30 on 20 May in London (BST).
+        ("Europe/London", datetime(2026, 5, 19, 23, 30, tzinfo=UTC), date(2026, 5, 20)),
+        # 02:00 UTC on 20 May is still 19 May, 22:00, in New York (EDT).
+        ("America/New_York", datetime(2026, 5, 20, 2, 0, tzinfo=UTC), date(2026, 5, 19)),
+        # India is 5:30 ahead: 18:29 UTC is 23:59 the same day, 18:30 the next day's 00:00.
+        ("Asia/Kolkata", datetime(2026, 5, 19, 18, 29, tzinfo=UTC), date(2026, 5, 19)),
+        ("Asia/Kolkata", datetime(2026, 5, 19, 18, 30, tzinfo=UTC), date(2026, 5, 20)),
+    ],
+)
+def test_views_clicks_and_wins_count_on_the_owner_local_day(
+    app, session, library, timezone, moment, owner_day
+):
+    save_zone(session, timezone)
+    counters = app.extensions["counters"]
+    counters.add(SEED, "views", now=moment)
+    counters.add(SEED, "cta_clicks", now=moment)
+    counters.flush()
+    count_won(session, SEED, "qualified", "won", moment)
+    session.commit()
+
+    on_owner_day = row_for(funnel(session, owner_day, owner_day, library), SEED)
+    assert (on_owner_day.views, on_owner_day.cta_clicks, on_owner_day.won) == (1, 1, 1)
+    # Nothing on the days either side, the UTC day among them when it differs.
+    days = daily_totals(session, owner_day - timedelta(days=1), owner_day + timedelta(days=1))
+    assert [d.views for d in days] == [0, 1, 0]
+
+
+def test_the_dashboard_period_ends_on_the_owner_today_not_the_utc_one():
+    # 23:30 UTC on 31 Dec is already 1 January in Tokyo: "last 7 days" ends on the 1st.
+    today = local_day(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Asia/Tokyo")
+    start, end, _label = period_from_query({"period": "7d"}, today)
+    assert (start, end) == (date(2026, 12, 26), date(2027, 1, 1))

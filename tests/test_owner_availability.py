@@ -17,12 +17,30 @@ from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
 LONDON = ZoneInfo("Europe/London")
 
 
+def hour_fields(day: int, text: str) -> dict[str, list[str]]:
+    """The time inputs of one day, from "09:00-12:00, 13:00-17:00" (one row a range, and the
+    empty row the page always adds)."""
+    rows = [part.split("-", 1) for part in filter(None, map(str.strip, text.split(",")))]
+    rows = [[*row, ""][:2] for row in rows] + [["", ""]]
+    return {
+        f"hours_{day}_start": [start.strip() for start, _ in rows],
+        f"hours_{day}_end": [end.strip() for _, end in rows],
+    }
+
+
 def answers(**overrides) -> dict:
-    """A full, valid form: Tuesdays 10:00–11:00 London, one-hour calls."""
+    """A full, valid form: Tuesdays 10:00–11:00 London, one-hour calls. An override
+    hours_N="09:00-12:00, …" fills day N's time inputs."""
+    hours = {"1": "10:00-11:00"}
+    for key in [key for key in overrides if re.fullmatch(r"hours_[0-9]", key)]:
+        hours[key.removeprefix("hours_")] = overrides.pop(key)
     data = {
         "timezone": "Europe/London",
-        **{f"hours_{day}": "" for day in range(7)},
-        "hours_1": "10:00-11:00",
+        **{
+            key: value
+            for day in range(7)
+            for key, value in hour_fields(day, hours.get(str(day), "")).items()
+        },
         "call_minutes": "60",
         "buffer_minutes": "15",
         "min_notice_hours": "24",
@@ -42,6 +60,16 @@ def errors_in(response) -> dict[str, str]:
         r'<p class="error" id="([^"]+)-error">([^<]+)</p>', response.get_data(as_text=True)
     )
     return {field: html.unescape(text) for field, text in found}
+
+
+def ranges_shown(response, day: int) -> list[tuple[str, str]]:
+    """The (start, end) time inputs shown for a day, empty rows left out."""
+    page = response.get_data(as_text=True)
+    values = {}
+    for part in ("start", "end"):
+        tags = re.findall(rf'<input[^>]*name="hours_{day}_{part}"[^>]*>', page)
+        values[part] = [html.unescape(re.search(r'value="([^"]*)"', tag).group(1)) for tag in tags]
+    return [row for row in zip(values["start"], values["end"], strict=True) if any(row)]
 
 
 def input_value(response, name) -> str | None:
@@ -76,7 +104,8 @@ def test_anonymous_visitor_is_sent_to_login(client):
 def test_page_shows_the_saved_rules_in_the_form(owner, open_hours):
     response = owner.get("/owner/availability")
     assert response.status_code == 200
-    assert input_value(response, "hours_0") == "08:00-20:00"
+    assert ranges_shown(response, 0) == [("08:00", "20:00")]
+    assert 'type="time"' in response.get_data(as_text=True)
     assert input_value(response, "min_notice_hours") == "24"
     assert input_value(response, "daily_limit") == ""
     assert '<option selected value="Europe/London">' in response.get_data(as_text=True)
@@ -105,7 +134,7 @@ def test_several_ranges_en_dashes_fractional_notice_limit_and_dates_off_are_stor
     response = save(
         owner,
         timezone="America/New_York",
-        hours_0="09:00\u201312:00, 13:00-17:30",  # an en dash, as the hint prints it
+        hours_0="13:00-17:30, 09:00-12:00",  # the order typed does not matter
         min_notice_hours="1.5",
         daily_limit="4",
         dates_off="2026-12-25\n\n 2026-12-24 \n2026-12-25",
@@ -124,7 +153,7 @@ def test_several_ranges_en_dashes_fractional_notice_limit_and_dates_off_are_stor
         ("09:00-12:00, 11:30-14:00", "Ranges on the same day must not overlap."),
         ("17:00-09:00", "The range 17:00–09:00 must end after it starts."),
         ("9am-5pm", "Write times as HH:MM, for example 09:00–12:00."),
-        ("09:00", "'09:00' is not a range like 09:00-12:00."),
+        ("09:00-", "Give each range both a start and an end time, or clear both to remove it."),
     ],
 )
 def test_bad_hours_are_refused_beside_the_field_with_everything_kept(
@@ -133,8 +162,9 @@ def test_bad_hours_are_refused_beside_the_field_with_everything_kept(
     response = save(owner, hours_2=hours, call_minutes="45", dates_off="2026-12-25")
     assert response.status_code == 400
     assert errors_in(response) == {"hours_2": message}
-    assert input_value(response, "hours_2") == hours
-    assert input_value(response, "hours_1") == "10:00-11:00"
+    typed = [tuple([*part.split("-"), ""][:2]) for part in hours.split(", ")]
+    assert ranges_shown(response, 2) == typed
+    assert ranges_shown(response, 1) == [("10:00", "11:00")]
     assert input_value(response, "call_minutes") == "45"
     assert "2026-12-25" in response.get_data(as_text=True)
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
@@ -233,7 +263,11 @@ def test_form_with_errors_previews_the_saved_rules_only(owner, open_hours):
 
 def test_page_has_no_inline_style_or_script(owner, open_hours):
     page = owner.get("/owner/availability").get_data(as_text=True)
-    assert "style=" not in page and "<script" not in page.lower()
+    assert "style=" not in page
+    # One script, from a file (the CSP allows no other): the weekly hours' buttons.
+    assert re.findall(r"<script[^>]*>", page) == [
+        re.search(r'<script src="/static/js/weekly-hours\.js\?v=[0-9a-f]+" defer>', page).group(0)
+    ]
 
 
 @pytest.fixture
@@ -263,3 +297,35 @@ def test_saving_needs_the_csrf_token_when_csrf_is_on(
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(AvailabilitySettings, 1).weekly_hours == {"1": [["10:00", "11:00"]]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        # An end with no start input at all: a forged or truncated request.
+        ({"hours_3_end": ["10:00"]}, "Give each range both a start and an end time"),
+        ({"hours_3_start": ["09:00"] * 13, "hours_3_end": ["10:00"] * 13}, "at most 12 ranges"),
+        ({"hours_3_start": ["24:00"], "hours_3_end": ["25:00"]}, "Write times as HH:MM"),
+        ({"hours_3_start": ["<b>9</b>"], "hours_3_end": ["10:00"]}, "Write times as HH:MM"),
+    ],
+)
+def test_forged_time_rows_are_refused_beside_the_day(app, owner, open_hours, fields, message):
+    data = answers()
+    data.pop("hours_3_start"), data.pop("hours_3_end")
+    response = owner.post("/owner/availability", data={**data, **fields})
+    assert response.status_code == 400
+    assert message in errors_in(response)["hours_3"]
+    assert "<b>9</b>" not in response.get_data(as_text=True)
+    assert stored(app) == open_hours
+
+
+def test_a_cleared_row_is_no_range_and_seconds_from_the_browser_are_dropped(app, owner):
+    data = answers()
+    data["hours_4_start"] = ["", "14:00:00", "09:00"]
+    data["hours_4_end"] = ["", "15:30:00", "10:00"]
+    assert owner.post("/owner/availability", data=data).status_code == 303
+    assert stored(app).weekly_hours["4"] == [["09:00", "10:00"], ["14:00", "15:30"]]
+    shown = owner.get("/owner/availability")
+    assert ranges_shown(shown, 4) == [("09:00", "10:00"), ("14:00", "15:30")]
+    assert ranges_shown(shown, 5) == []  # a day without calls: only the empty row
+    assert len(re.findall(r'name="hours_5_start"', shown.get_data(as_text=True))) == 1

@@ -4,6 +4,7 @@ the "won" count, notes, the JSON export and erasure; visitor input always escape
 import html
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -178,7 +179,7 @@ def test_note_appears_in_the_timeline_with_its_time_stamp(app, owner, lead_id):
     page = text_of(owner.get(f"/owner/leads/{lead_id}"))
     entry = re.search(r'<li class="timeline-note">(.*?)</li>', page, re.S).group(1)
     assert "Call went well." in entry
-    assert f'datetime="{at.isoformat()}"' in entry
+    assert f'datetime="{at.isoformat(timespec="seconds")}"' in entry  # HTML: no microseconds
     assert at.astimezone(LONDON).strftime("%-d %b %Y, %H:%M") in entry
     assert "Europe/London (" in entry
 
@@ -406,3 +407,21 @@ def test_timeline_merges_notes_status_and_calls_newest_first(app, owner, lead_id
     # future call, status, note, this booking's "booked", the earlier call's cancel and booking
     assert kinds == ["call", "status", "note", "booked", "cancelled", "booked"]
     assert times == sorted(times, reverse=True)
+
+
+def test_after_the_owner_moves_zone_every_time_on_the_lead_page_is_in_the_new_zone(
+    app, owner, lead_id
+):
+    from domain.booking.availability import load_values, save_values
+
+    starts = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)  # 2 June, 08:30 in Tokyo
+    add_booking(app, lead_id, starts)  # booked while the owner was in London
+    with app.app_context():
+        save_values(db.session, replace(load_values(db.session), timezone="Asia/Tokyo"))
+        db.session.commit()
+    page = text_of(owner.get(f"/owner/leads/{lead_id}"))
+    assert "Call on Tuesday 2 June 2026" in page
+    assert "Your time</dt><dd><strong>Tuesday 2 June 2026, 08:30–09:00</strong>" in page
+    # London stays only as the first visitor's own zone, under "Their time".
+    assert page.count("Europe/London (") == 1
+    assert "Asia/Tokyo (JST)" in page

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from blueprints.owner.fake_leads import fake_leads_cli, insert_fake_leads
+from domain.booking.availability import AvailabilityValues, save_values
 from domain.content.counters import upsert_counts
 from domain.leads.search import (
     CSV_HEADER,
@@ -107,15 +108,38 @@ def test_article_and_engagement_filters(owner, three_leads):
     assert listed(owner, engagement="architect", status="won") == ["Alan Turing"]
 
 
-def test_date_range_takes_whole_utc_days_at_both_ends(app, owner):
-    add_lead(app, "Before", created_at=datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC))
-    add_lead(app, "First Day", created_at=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
-    add_lead(app, "Last Day", created_at=datetime(2026, 3, 4, 23, 59, 59, tzinfo=UTC))
-    add_lead(app, "After", created_at=datetime(2026, 3, 5, 0, 0, tzinfo=UTC))
+def owner_zone(app, timezone: str) -> None:
+    with app.app_context():
+        save_values(db.session, AvailabilityValues(timezone=timezone))
+        db.session.commit()
+
+
+def test_date_range_takes_whole_days_of_the_owner_zone_at_both_ends(app, owner):
+    owner_zone(app, "Asia/Tokyo")  # UTC+9: a Tokyo day starts at 15:00 UTC the day before
+    add_lead(app, "Before", created_at=datetime(2026, 3, 1, 14, 59, 59, tzinfo=UTC))
+    add_lead(app, "First Day", created_at=datetime(2026, 3, 1, 15, 0, tzinfo=UTC))
+    add_lead(app, "Last Day", created_at=datetime(2026, 3, 4, 14, 59, 59, tzinfo=UTC))
+    add_lead(app, "After", created_at=datetime(2026, 3, 4, 15, 0, tzinfo=UTC))
     assert listed(owner, **{"from": "2026-03-02", "to": "2026-03-04"}) == ["Last Day", "First Day"]
     assert listed(owner, **{"from": "2026-03-04", "to": "2026-03-02"}) == ["Last Day", "First Day"]
     assert listed(owner, **{"from": "2026-03-05"}) == ["After"]
     assert listed(owner, to="2026-03-01") == ["Before"]
+
+
+def test_list_shows_created_and_next_call_in_the_owner_zone_and_names_it(app, owner):
+    owner_zone(app, "America/New_York")  # UTC-5 in January
+    add_lead(
+        app,
+        "Late Night",
+        created_at=datetime(2026, 1, 11, 3, 30, tzinfo=UTC),  # 10 January, 22:30 in New York
+        next_call_at=datetime(2026, 1, 12, 14, 0, tzinfo=UTC),
+    )
+    page = owner.get("/owner/leads").get_data(as_text=True)
+    assert "(UTC)" not in page
+    assert re.search(r'datetime="2026-01-11T03:30:00\+00:00">2026-01-10</time>', page)
+    assert re.search(r'datetime="2026-01-12T14:00:00\+00:00">2026-01-12 09:00</time>', page)
+    assert "times in America/New_York (E" in page  # EST or EDT, named once, in the caption
+    assert listed(owner, **{"from": "2026-01-10", "to": "2026-01-10"}) == ["Late Night"]
 
 
 def test_newest_and_best_fit_orders(owner, three_leads):

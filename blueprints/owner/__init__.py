@@ -13,5 +13,6 @@ from blueprints.owner import (  # noqa: E402,F401
     leads,
     login,
     security,
+    times,
 )
 from blueprints.owner.cli import owner_cli  # noqa: E402,F401  (registered in app.py)

@@ -8,7 +8,7 @@ the saved rules, so a form with errors previews nothing it has not stored.
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from blueprints.owner import bp
 from blueprints.owner.availability_form import HOURS_HINT, AvailabilityForm
@@ -39,6 +39,7 @@ def availability():
     # validate() checks the CSRF token and refuses control characters beside their fields;
     # to_values reads everything else, so every problem is shown at once.
     typed_cleanly = form.validate()
+    form.read_hours(request.form)
     if "csrf_token" in form.errors:
         form.form_errors.append("The form had expired. Please check it and save again.")
         return render_page(form, status=400)

@@ -1,6 +1,7 @@
 """The availability form: typed text in, `AvailabilityValues` out, errors beside fields.
 
-Fields are text so that whatever the owner typed comes back unchanged with an error;
+Weekly hours are time inputs per day (blueprints/owner/weekly_hours.py reads them); the
+other fields are text so that whatever the owner typed comes back unchanged with an error;
 the form only reads numbers and dates, and `domain.booking.availability.validate` decides what
 is allowed, so the command line and this page refuse the same things.
 """
@@ -12,13 +13,17 @@ from datetime import date
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.widgets import NumberInput
 
-from domain.booking.availability import WEEKDAYS, AvailabilityValues, parse_ranges, validate
+from blueprints.owner.weekly_hours import Row, ranges_of, read_rows, rows_problem, shown_rows
+from domain.booking.availability import WEEKDAYS, AvailabilityValues, validate
 
 # Shared with the booking pages' zone picker, so both offer the same names.
 from domain.booking.timezones import POPULAR_ZONES, timezone_names
 from forms import SafeForm
 
-HOURS_HINT = "Like 09:00-12:00, 13:00-17:00 (24-hour clock). Leave empty for no calls that day."
+HOURS_HINT = (
+    "Each day's ranges, in your time zone. A day without times has no calls; "
+    "clear a range's two times to remove it."
+)
 # Domain error keys that name a different field, or need the form's own unit.
 FIELD_FOR_KEY = {"min_notice_minutes": "min_notice_hours"}
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
@@ -44,13 +49,6 @@ def number_field(label: str, step: str = "1", **render_kw) -> StringField:
 
 class AvailabilityForm(SafeForm):
     timezone = SelectField("Your time zone", validate_choice=False)
-    hours_0 = StringField(WEEKDAYS[0])
-    hours_1 = StringField(WEEKDAYS[1])
-    hours_2 = StringField(WEEKDAYS[2])
-    hours_3 = StringField(WEEKDAYS[3])
-    hours_4 = StringField(WEEKDAYS[4])
-    hours_5 = StringField(WEEKDAYS[5])
-    hours_6 = StringField(WEEKDAYS[6])
     call_minutes = number_field("Call length (minutes)")
     buffer_minutes = number_field("Buffer after each call (minutes)")
     min_notice_hours = number_field("Minimum notice (hours)", step="any")
@@ -61,9 +59,24 @@ class AvailabilityForm(SafeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = zone_choices()
+        self.hour_rows: dict[int, list[Row]] = {day: [] for day in range(7)}
+        self.hour_errors: dict[int, str] = {}
 
-    def weekday_fields(self):
-        return [self[f"hours_{day}"] for day in range(7)]
+    @property
+    def errors(self) -> dict:
+        """The fields' errors and each day's, so the form's alert counts them all."""
+        day_errors = {f"hours_{day}": [message] for day, message in self.hour_errors.items()}
+        return {**super().errors, **day_errors}
+
+    def read_hours(self, formdata) -> None:
+        self.hour_rows = {day: read_rows(formdata, day) for day in range(7)}
+
+    def weekdays(self) -> list[tuple[int, str, list[Row], str | None]]:
+        """(day number, name, rows to show, error) for each day, Monday first."""
+        return [
+            (day, WEEKDAYS[day], shown_rows(self.hour_rows[day]), self.hour_errors.get(day))
+            for day in range(7)
+        ]
 
     @classmethod
     def from_values(cls, values: AvailabilityValues) -> "AvailabilityForm":
@@ -76,20 +89,21 @@ class AvailabilityForm(SafeForm):
             "daily_limit": "" if values.daily_limit is None else str(values.daily_limit),
             "dates_off": "\n".join(values.dates_off),
         }
-        for day in range(7):
-            ranges = values.weekly_hours.get(str(day), [])
-            data[f"hours_{day}"] = ", ".join(f"{start}-{end}" for start, end in ranges)
-        return cls(formdata=None, data=data)
+        form = cls(formdata=None, data=data)
+        form.hour_rows = {
+            day: [tuple(pair) for pair in values.weekly_hours.get(str(day), [])] for day in range(7)
+        }
+        return form
 
     def to_values(self) -> tuple[AvailabilityValues, dict[str, str]]:
         """The values typed, and every problem keyed by field name (empty when all is well)."""
         errors: dict[str, str] = {}
         weekly_hours = {}
-        for day in range(7):
-            try:
-                weekly_hours[str(day)] = parse_ranges(plain_dashes(self[f"hours_{day}"].data))
-            except ValueError as error:
-                errors[f"hours_{day}"] = f"{error}."
+        for day, rows in self.hour_rows.items():
+            problem = rows_problem(rows)
+            if problem:
+                errors[f"hours_{day}"] = problem
+            weekly_hours[str(day)] = [] if problem else ranges_of(rows)
         values = AvailabilityValues(
             timezone=(self.timezone.data or "").strip(),
             weekly_hours=weekly_hours,
@@ -111,13 +125,10 @@ class AvailabilityForm(SafeForm):
         """Each problem beside its field, unless the field was refused already (a control
         character): one message a field, the first one found."""
         for name, message in errors.items():
-            if not self[name].errors:
+            if name.startswith("hours_"):
+                self.hour_errors.setdefault(int(name.removeprefix("hours_")), message)
+            elif not self[name].errors:
                 self[name].errors = [message]
-
-
-def plain_dashes(text: str | None) -> str:
-    """'09:00–12:00' as typography (or our own messages) writes it reads as 09:00-12:00."""
-    return (text or "").replace("\u2013", "-").replace("\u2014", "-")
 
 
 def whole_number(text: str | None) -> int | None:

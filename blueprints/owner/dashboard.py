@@ -8,7 +8,6 @@ The queries live in domain/leads/dashboard.py.
 """
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -17,6 +16,7 @@ from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
 from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
+from domain.content.counters import local_day
 from domain.leads.charts import funnel_chart, sparkline
 from domain.leads.dashboard import (
     calls_between,
@@ -42,7 +42,8 @@ from extensions import db
 def dashboard():
     now = utc_now()
     zone = load_values(db.session).timezone
-    today_start, tomorrow_start = local_day_bounds(now.astimezone(ZoneInfo(zone)).date(), zone)
+    today = local_day(now, zone)
+    today_start, tomorrow_start = local_day_bounds(today, zone)
     return render_template(
         "owner/dashboard.html",
         now=now,
@@ -51,7 +52,7 @@ def dashboard():
         next_calls=upcoming_calls(db.session, tomorrow_start),
         leads=new_leads(db.session, current_user.owner.last_seen_leads_at, now),
         failed=failed_mail(db.session),
-        **funnel_context(now.date()),
+        **funnel_context(today),
     )
 
 
@@ -71,7 +72,7 @@ def send_mail_again(message_id: int):
 
 
 def funnel_context(today: date) -> dict:
-    """The funnel section; stats days are UTC days, so the period is in UTC days too."""
+    """The funnel section; counts are kept per owner-local day, so `today` is the owner's."""
     start, end, label = period_from_query(request.args, today)
     rows = funnel(db.session, start, end, current_app.extensions["library"])
     return {

@@ -2,6 +2,7 @@
 
 Every filter lives in the query string (a view is a bookmark), and the bulk form posts to
 a URL carrying the same query string, so the owner lands back on the view they acted on.
+Dates and times are the owner's (the availability zone); the CSV keeps UTC with offsets.
 The rules themselves (filters, order, pages, the CSV's cells) are in `domain.leads.search`.
 """
 
@@ -19,6 +20,7 @@ from flask_login import current_user
 
 from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
+from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
 from domain.leads.search import (
     LeadFilter,
@@ -37,7 +39,7 @@ SORT_LABELS = {"newest": "Newest first", "score": "Best fit first", "next_call":
 @bp.get("/leads")
 def leads():
     now = utc_now()
-    lead_filter = LeadFilter.from_args(request.args)
+    lead_filter = LeadFilter.from_args(request.args, owner_zone())
     owner = current_user.owner
     last_seen = owner.last_seen_leads_at
     owner.last_seen_leads_at = now  # the dashboard's "new since last visit" starts again
@@ -54,7 +56,14 @@ def leads():
         engagement_labels=ENGAGEMENT_LABELS,
         sort_labels=SORT_LABELS,
         lead_url=lead_url,
+        now=now,
+        zone=lead_filter.timezone,
     )
+
+
+def owner_zone() -> str:
+    """The zone of the owner's availability: the list's days and times are read in it."""
+    return load_values(db.session).timezone
 
 
 def lead_url(lead_id: int) -> str:
@@ -65,7 +74,7 @@ def lead_url(lead_id: int) -> str:
 
 @bp.post("/leads/bulk-status")
 def leads_bulk_status():
-    lead_filter = LeadFilter.from_args(request.args)
+    lead_filter = LeadFilter.from_args(request.args, owner_zone())
     back = redirect(url_for("owner.leads", **lead_filter.to_query()), code=303)
     if not ActionForm().validate_on_submit():
         flash("That form had expired, so nothing changed. Please try again.")
@@ -86,7 +95,7 @@ def leads_bulk_status():
 @bp.get("/leads.csv")
 def leads_csv():
     now = utc_now()
-    rows = csv_rows(db.session, LeadFilter.from_args(request.args), now)
+    rows = csv_rows(db.session, LeadFilter.from_args(request.args, owner_zone()), now)
     response = Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{now:%Y-%m-%d}.csv"'
     return response

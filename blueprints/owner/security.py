@@ -27,6 +27,7 @@ from domain.accounts.two_factor import (
     turn_off,
     use_totp,
 )
+from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
 from extensions import db
 from models import Owner
@@ -43,6 +44,7 @@ def render_security(owner: Owner, status: int = 200, **forms):
     return render_template(
         "owner/security.html",
         owner=owner,
+        zone=load_values(db.session).timezone,
         setup=setup,
         codes_left=recovery_codes_left(db.session, owner) if owner.totp_secret else 0,
         code_count=RECOVERY_CODE_COUNT,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
-from domain.content.counters import upsert_counts
+from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.outbox import cancel_pending, enqueue
@@ -175,7 +175,8 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         refresh_next_call(session, lead, now)
         if request.source_article:
             upsert_counts(
-                session.connection(), {(request.source_article, now.date(), "bookings"): 1}
+                session.connection(),
+                {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
         queue_emails(session, plan_emails(lead, booking, "booked", None), lead, booking, now)
     return Booked(lead, booking, created=True, token=token)

@@ -1,5 +1,10 @@
 """Cheap per-article, per-day counters (views, call-to-action clicks).
 
+A day is the owner's calendar day (the availability zone), so the dashboard's funnel counts
+the days the owner lives in. The buffer keeps quarter hours of UTC (every zone's offset is
+a whole number of quarter hours) and `by_local_day` turns them into the owner's days when
+they are written, with the zone read once per flush rather than once per view.
+
 The article page is the hottest path of the site, so a view only bumps an in-memory
 tally; the tally is written with one upsert per (article, day) at most every
 `flush_seconds`. A crashed worker loses at most those few seconds of anonymous counts,
@@ -11,14 +16,42 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import ArticleDailyStat
+from models import ArticleDailyStat, AvailabilitySettings
 
-CounterKey = tuple[str, date, str]  # (slug, UTC day, one of COUNTER_COLUMNS)
+CounterKey = tuple[str, date, str]  # (slug, owner-local day, one of COUNTER_COLUMNS)
+PendingKey = tuple[str, datetime, str]  # (slug, UTC quarter hour, column)
 COUNTER_COLUMNS = ("views", "cta_clicks", "bookings", "won")
+DEFAULT_ZONE = "Europe/London"  # the availability settings' default, before any are saved
+
+
+def local_day(moment: datetime, timezone: str) -> date:
+    """The owner's calendar day at `moment`: the day a count belongs to."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def counting_zone(connection: Connection) -> str:
+    """The owner's zone, read with the connection that writes the counts."""
+    zone = connection.scalar(
+        select(AvailabilitySettings.timezone).where(AvailabilitySettings.id == 1)
+    )
+    return zone or DEFAULT_ZONE
+
+
+def by_local_day(pending: Counter[PendingKey], timezone: str) -> Counter[CounterKey]:
+    days: Counter[CounterKey] = Counter()
+    for (slug, moment, column), amount in pending.items():
+        days[(slug, local_day(moment, timezone), column)] += amount
+    return days
+
+
+def quarter_hour(moment: datetime) -> datetime:
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
 def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:
@@ -44,19 +77,19 @@ def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:
 class CounterBuffer:
     """A thread-safe tally, flushed through `write` when it is old enough."""
 
-    def __init__(self, write: Callable[[Counter[CounterKey]], None], flush_seconds: float):
+    def __init__(self, write: Callable[[Counter[PendingKey]], None], flush_seconds: float):
         self.write = write
         self.flush_seconds = flush_seconds
         self.lock = threading.Lock()
-        self.pending: Counter[CounterKey] = Counter()
+        self.pending: Counter[PendingKey] = Counter()
         self.last_flush = time.monotonic()
 
     def add(self, slug: str, column: str, now: datetime | None = None) -> None:
         if column not in COUNTER_COLUMNS:
             raise ValueError(f"unknown counter {column!r}")
-        day = (now or datetime.now(UTC)).date()
+        when = quarter_hour(now or datetime.now(UTC))
         with self.lock:
-            self.pending[(slug, day, column)] += 1
+            self.pending[(slug, when, column)] += 1
 
     def flush_if_due(self) -> None:
         if time.monotonic() - self.last_flush >= self.flush_seconds:

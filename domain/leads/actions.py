@@ -8,14 +8,14 @@ correct raises a LeadActionError whose text is the message to show.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from domain.booking.calls import refresh_next_call
-from domain.content.counters import upsert_counts
+from domain.content.counters import counting_zone, local_day, upsert_counts
 from domain.leads.details import normalise_email
 from domain.leads.statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
 from domain.platform.database import serialised_write
@@ -107,10 +107,12 @@ def change_status(
 
 
 def count_won(session: Session, slug: str | None, old: str, new: str, now: datetime) -> None:
-    """+1 on today's row when a lead becomes won, −1 when it stops being won."""
+    """+1 on the owner's today when a lead becomes won, −1 when it stops being won."""
     change = (new == "won") - (old == "won")
     if slug and change:
-        upsert_counts(session.connection(), {(slug, now.astimezone(UTC).date(), "won"): change})
+        connection = session.connection()
+        day = local_day(now, counting_zone(connection))
+        upsert_counts(connection, {(slug, day, "won"): change})
 
 
 def add_note(session: Session, lead: Lead, body: str, now: datetime) -> LeadEvent:

@@ -1,6 +1,8 @@
 """Each article's funnel over a period: views, call-to-action clicks, bookings, won.
 
-The numbers are sums of the anonymous ArticleDailyStat rows, whose days are UTC days.
+The numbers are sums of the anonymous ArticleDailyStat rows, whose days are the owner's
+calendar days (domain/content/counters.py counts each view, click, booking and win on the
+day it was in the owner's zone), so a period and its "today" are owner-local days too.
 Every article of the library gets a row even without counts, and a slug that has counts
 but is no longer in the library keeps its row, labelled by its slug. Rates are None when
 there is nothing to divide by, never a ZeroDivisionError.

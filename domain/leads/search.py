@@ -2,7 +2,8 @@
 and the bulk status change applied to leads chosen from that list.
 
 A `LeadFilter` is read from the query string, so any view of the list is a bookmark. Bad
-values are dropped, never an error. Dates are UTC calendar days, both ends inclusive.
+values are dropped, never an error. Dates are calendar days in the owner's zone (the
+filter's `timezone`, not read from the query string), both ends inclusive.
 Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
 walks), so the deepest allowed page reads some thousands of index entries, not the table;
 past it, narrow the filter or export (the CSV has every match and is streamed).
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -51,9 +53,10 @@ class LeadFilter:
     date_to: date | None = None
     sort: str = "newest"
     page: int = 1
+    timezone: str = "UTC"  # the owner's zone, whose days `date_from` and `date_to` name
 
     @classmethod
-    def from_args(cls, args: Mapping[str, Any]) -> "LeadFilter":
+    def from_args(cls, args: Mapping[str, Any], timezone: str = "UTC") -> "LeadFilter":
         """The filter a query string asks for; anything unreadable is left out."""
         date_from, date_to = read_date(first(args, "from")), read_date(first(args, "to"))
         if date_from and date_to and date_from > date_to:
@@ -69,6 +72,7 @@ class LeadFilter:
             date_to=date_to,
             sort=sort if sort in SORTS else "newest",
             page=min(read_number(first(args, "page")) or 1, MAX_PAGE),
+            timezone=timezone,
         )
 
     def to_query(self, **changes: Any) -> dict[str, Any]:
@@ -119,8 +123,9 @@ def read_date(text: str) -> date | None:
     return day if date.min < day < date.max else None  # room for the day after
 
 
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def start_of(day: date, timezone: str = "UTC") -> datetime:
+    """The UTC instant of midnight starting `day` in `timezone`."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def conditions(lead_filter: LeadFilter) -> list:
@@ -135,9 +140,10 @@ def conditions(lead_filter: LeadFilter) -> list:
     if lead_filter.engagement:
         found.append(Lead.suggested_engagement == lead_filter.engagement)
     if lead_filter.date_from:
-        found.append(Lead.created_at >= start_of(lead_filter.date_from))
+        found.append(Lead.created_at >= start_of(lead_filter.date_from, lead_filter.timezone))
     if lead_filter.date_to:
-        found.append(Lead.created_at < start_of(lead_filter.date_to + timedelta(days=1)))
+        day_after = lead_filter.date_to + timedelta(days=1)
+        found.append(Lead.created_at < start_of(day_after, lead_filter.timezone))
     return found
 
 

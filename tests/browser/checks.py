@@ -19,11 +19,24 @@ def assert_no_axe_violations(page: Page, where: str = "page") -> None:
     assert not violations, f"{where}: {axe_report(violations)}"
 
 
+# The deepest elements that reach past the right edge: what to fix when a page scrolls.
+WIDEST = """() => Array.from(document.body.querySelectorAll('*'))
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5
+    && !Array.from(el.children).some(
+      c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+  .slice(0, 5)
+  .map(el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+    ? '.' + el.className.trim().split(/\\s+/).join('.') : '')
+    + ' (' + Math.round(el.getBoundingClientRect().right) + 'px)')"""
+
+
 def assert_no_horizontal_scroll(page: Page, where: str) -> None:
     scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
+        "[document.scrollingElement.scrollWidth, window.innerWidth]"
     )
-    assert scroll_width <= inner_width, f"{where} scrolls sideways: {scroll_width}px"
+    if scroll_width > inner_width:
+        too_wide = ", ".join(page.evaluate(WIDEST))
+        raise AssertionError(f"{where} scrolls sideways: {scroll_width}px; too wide: {too_wide}")
 
 
 # Chromium logs the 400 of a form sent back with errors; that answer is the design.

@@ -3,41 +3,30 @@ then every owner page checked with axe-core in light and dark, at phone and desk
 and photographed into test-artifacts/screenshots.
 """
 
-import random
 import re
 import time
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
-from flask import current_app
 from playwright.sync_api import BrowserContext, Page, expect
-from sqlalchemy import select
 
-from blueprints.owner.fake_leads import insert_fake_leads
-from domain.content.counters import upsert_counts
-from domain.leads.actions import add_note, change_status
-from extensions import db
-from models import Booking, Lead, Owner
 from tests.browser.checks import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
     record_console_errors,
 )
 from tests.browser.test_booking_browser import fill_details, pick_day_and_first_time
-from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD, Visitor
+from tests.conftest import OWNER_EMAIL, OWNER_PASSWORD
+from tests.owner_data import NOTE, populate_owner_pages
 
 pytestmark = pytest.mark.browser
 
 SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
-WIDTHS = (360, 1280)
-SECURITY_WIDTHS = (375, 1280)
+WIDTHS = (375, 1280)  # a phone, a laptop
+SECURITY_WIDTHS = WIDTHS
 SCHEMES = ("light", "dark")
-RETIRED_SLUG = "prompt-engineering-for-executives"
 LONDON = ZoneInfo("Europe/London")
-NOTE = "Spoke on LinkedIn first.\nWants a roadmap before the board meets in March."
 
 
 def log_in(context: BrowserContext, live_server: str) -> Page:
@@ -121,89 +110,13 @@ def test_owner_follows_a_new_booking_into_the_pipeline_then_logs_out(
     assert console_errors == []
 
 
-def a_month_of_traffic(today: date) -> Counter:
-    """Thirty days of counts for the seed article and for one no longer in the library."""
-    rng = random.Random(30)
-    counts: Counter = Counter()
-    for days_ago in range(1, 30):
-        day = today - timedelta(days=days_ago)
-        for slug, scale in ((SEED_SLUG, 40), (RETIRED_SLUG, 12)):
-            views = rng.randrange(scale // 2, scale)
-            clicks = rng.randrange(views // 8 + 1)
-            counts.update(
-                {
-                    (slug, day, "views"): views,
-                    (slug, day, "cta_clicks"): clicks,
-                    (slug, day, "bookings"): rng.randrange(clicks // 3 + 1),
-                }
-            )
-    return counts
-
-
-def populate_pipeline(app) -> int:
-    """A lead booked through the pages, a call of theirs earlier today, a note and a status
-    change, sixty older synthetic leads (two pages) and a month of article traffic;
-    returns the booked lead's id."""
-    client = app.test_client()
-    client.get(
-        f"/library/{SEED_SLUG}",
-        query_string={"utm_source": "linkedin", "utm_medium": "social", "utm_campaign": "q4"},
-        headers={"Referer": "https://www.linkedin.com/feed/"},
-    )
-    assert Visitor(client).book().status_code == 303
-    now = datetime.now(UTC).replace(microsecond=0)
-    # A call on the owner's (London) today that has already started: half-way since midnight.
-    midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
-    earlier_today = (midnight + (now - midnight) / 2).astimezone(UTC)
-    earlier_today -= timedelta(
-        minutes=earlier_today.minute % 30,
-        seconds=earlier_today.second,
-        microseconds=earlier_today.microsecond,
-    )
-    with app.app_context():
-        lead = db.session.scalars(select(Lead)).one()
-        booked = lead.bookings[0]
-        db.session.add(
-            Booking(
-                lead_id=lead.id,
-                starts_at=earlier_today,
-                ends_at=earlier_today + timedelta(minutes=30),
-                blocked_until=earlier_today + timedelta(minutes=30),
-                status="active",
-                visitor_timezone="America/New_York",
-                owner_timezone="Europe/London",
-                situation=booked.situation,
-                message="A first, shorter call.",
-                fit_score=booked.fit_score,
-                suggested_engagement=booked.suggested_engagement,
-                submission_key="earlier-today",
-                name=booked.name,
-                email=booked.email,
-                company=booked.company,
-                role="Chief Executive Officer",  # they gave another role that time
-                company_size=booked.company_size,
-                consent_version=booked.consent_version,
-                created_at=now - timedelta(days=3),
-            )
-        )
-        db.session.commit()  # the lead actions below run in transactions of their own
-        change_status(db.session, lead, "contacted", now, note="Replied by email.")
-        add_note(db.session, lead, NOTE, now)
-        slugs = [article.slug for article in current_app.extensions["library"].articles]
-        insert_fake_leads(db.session, 60, seed=7, now=now, article_slugs=slugs)
-        upsert_counts(db.session.connection(), a_month_of_traffic(now.date()))
-        owner = db.session.scalars(select(Owner)).one()
-        owner.last_seen_leads_at = now - timedelta(days=20)
-        db.session.commit()
-        return lead.id
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_owner_pages_are_accessible_and_fit_the_screen(
     app, new_context, live_server, screenshot, open_hours, owner_account, scheme, width
 ):
-    lead_id = populate_pipeline(app)
+    lead_id = populate_owner_pages(app)
+    phone = width < 640
     context = new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
 
     def check(page: Page, label: str) -> None:
@@ -231,24 +144,46 @@ def test_owner_pages_are_accessible_and_fit_the_screen(
     page.goto(f"{live_server}/owner/leads")
     expect(page.locator(".lead-new").first).to_be_visible()
     expect(page.get_by_role("navigation", name="Pages of leads")).to_be_visible()
+    search = page.get_by_role("searchbox", name="Search")
+    if phone:  # the filters fold away, and each lead is a card as wide as the screen
+        expect(search).to_be_hidden()
+        card = page.locator(".lead-table tbody tr").first.bounding_box()
+        assert card["x"] >= 0 and card["x"] + card["width"] <= width
+        check(page, "leads-folded")
+        page.get_by_text("Filters", exact=True).click()
+    expect(search).to_be_visible()
     check(page, "leads")
 
+    for label, shown_id in (("lead", lead_id), ("lead-long", lead_id + 1)):
+        page.goto(f"{live_server}/owner/leads/{shown_id}")
+        page.get_by_role("region", name="Privacy").locator(".danger-zone summary").click()
+        expect(page.get_by_label(re.compile("to confirm"))).to_be_visible()
+        check(page, label)
     page.goto(f"{live_server}/owner/leads/{lead_id}")
     expect(page.locator(".timeline-note")).to_contain_text("board meets in March")
     expect(page.locator(".details-differ")).to_contain_text("Chief Executive Officer")
-    page.get_by_role("region", name="Privacy").locator(".danger-zone summary").click()
-    expect(page.get_by_label(re.compile("to confirm"))).to_be_visible()
-    check(page, "lead")
 
     page.goto(f"{live_server}/owner/availability")
     expect(page.locator(".preview-times").first).to_be_visible()
     check(page, "availability")
 
-    page.get_by_label("Monday").fill("09:00-25:00")
+    monday = page.get_by_role("group", name="Monday")
+    monday.get_by_role("button", name="Add a range on Monday").click()
+    expect(monday.locator(".time-range")).to_have_count(2)
+    monday.get_by_label("From (Monday, range 2)").fill("07:00")
+    monday.get_by_label("to (Monday, range 2)").fill("06:00")
     page.get_by_role("button", name="Save availability").click()
     expect(page.get_by_role("alert")).to_be_visible()
-    expect(page.get_by_label("Monday")).to_have_attribute("aria-invalid", "true")
+    monday = page.get_by_role("group", name="Monday")
+    expect(monday.locator(".error")).to_have_text("The range 07:00–06:00 must end after it starts.")
+    expect(monday.get_by_label("From (Monday, range 1)")).to_have_attribute("aria-invalid", "true")
     check(page, "availability-refused")
+    # The refused range, the saved one and the empty row stay on screen; remove the bad one.
+    expect(monday.locator(".time-range")).to_have_count(3)
+    monday.get_by_role("button", name="Remove range 2 of Monday").click()
+    expect(monday.locator(".time-range")).to_have_count(2)
+    page.get_by_role("button", name="Save availability").click()
+    expect(page.get_by_role("status")).to_contain_text("Availability saved")
     assert console_errors == []
 
 
