@@ -13,7 +13,12 @@ from flask import current_app, url_for
 from domain.booking.calls import REMINDER_KIND, PlannedEmail
 from domain.booking.links import link_placeholder
 from domain.booking.tokens import utc_now
-from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.calendar.files import (
+    booking_ics,
+    booking_uid,
+    google_calendar_url,
+    outlook_calendar_url,
+)
 from domain.leads.details import differing_details
 from domain.mail import emails
 from domain.mail.emails import CallDetails
@@ -60,9 +65,8 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
 def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
     """The call's invite; `link` is its manage URL (or the placeholder of one)."""
     config = current_app.config
-    host = config["SITE_URL"].split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     return booking_ics(
-        uid=f"booking-{booking.id}@{host}",
+        uid=booking_uid(booking.id, config["SITE_URL"]),
         start=booking.starts_at,
         end=booking.ends_at,
         summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),

@@ -1,0 +1,185 @@
+"""Calls written into the owner's CalDAV calendar, through the durable outbox.
+
+A booking, reschedule or cancel queues one outbox message of channel "caldav" in its own
+transaction (`enqueue_calendar_write`). The message holds no event: when it is sent,
+`write_booking_event` reads the booking as it is then and PUTs its event (active) or
+DELETEs it (cancelled, or gone), at an address made from the call's UID. So the writes
+are idempotent and their order does not matter: a late or repeated message writes the
+current state again, and an outage only delays it.
+
+The event carries no ORGANIZER or ATTENDEE: servers that schedule (iCloud, Fastmail)
+would otherwise send the visitor a second invite of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from icalendar import Calendar, Event
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain.calendar.caldav_sync import CalDAVError, CalDAVSettings, describe, open_calendar
+from domain.calendar.files import PRODUCT_ID, as_utc, booking_uid
+from domain.mail.mailer import MailError, PermanentMailError, TransientMailError
+from models import Booking, OutboxMessage
+
+CHANNEL = "caldav"
+KIND = "caldav_event"
+WRITTEN = {200, 201, 204}
+DELETED = {200, 202, 204, 404, 410}  # an event already gone is as good as deleted
+# Worth trying again as they are: outages, throttling, and credentials the owner may fix.
+TRANSIENT_STATUSES = {401, 403, 408, 423, 425, 429}
+
+
+def enqueue_calendar_write(
+    session: Session, booking: Booking, *, calendar_name: str, now: datetime
+) -> OutboxMessage:
+    """Queue a write of the booking into the CalDAV calendar; the caller commits.
+
+    An earlier write of this booking still waiting is dropped: this one writes the
+    latest state anyway."""
+    session.flush()  # the booking's id
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking.id,
+            OutboxMessage.channel == CHANNEL,
+            OutboxMessage.status == "pending",
+        )
+        .values(status="cancelled")
+        .execution_options(synchronize_session="fetch")
+    )
+    message = OutboxMessage(
+        channel=CHANNEL,
+        kind=KIND,
+        lead_id=booking.lead_id,
+        booking_id=booking.id,
+        # What the dashboard and the metrics show for it, in place of an address.
+        to_address=f"CalDAV calendar “{calendar_name}”"[:320],
+        subject=f"Call {booking.id} into your calendar",
+        body_text="",
+        attachments=[],
+        link_booking_ids=[],
+        status="pending",
+        send_after=now,
+        attempts=0,
+        created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
+    """The call as the owner's calendar stores it (no METHOD: RFC 4791 forbids it there)."""
+    lead_url = f"{site_url}/owner/leads/{booking.lead_id}"
+    who = f"{booking.name}, {booking.company}" if booking.company else booking.name
+    description = "\n".join(
+        [
+            f"Strategy call with {who}.",
+            f"Role: {booking.role}" if booking.role else "",
+            f"Company size: {booking.company_size}" if booking.company_size else "",
+            f"Fit: {booking.fit_score}/100, suggested: {booking.suggested_engagement}",
+            f"Lead: {lead_url}",
+        ]
+    ).replace("\n\n", "\n")
+    event = Event()
+    event.add("uid", booking_uid(booking.id, site_url))
+    event.add("dtstamp", as_utc(now).replace(microsecond=0))
+    event.add("dtstart", as_utc(booking.starts_at))
+    event.add("dtend", as_utc(booking.ends_at))
+    event.add("summary", f"Strategy call: {who}"[:250])
+    event.add("description", description)
+    event.add("url", lead_url)
+    event.add("sequence", booking.sequence)
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
+
+
+EVENT_COLUMNS = (
+    Booking.id, Booking.lead_id, Booking.status, Booking.name, Booking.company, Booking.role,
+    Booking.company_size, Booking.fit_score, Booking.suggested_engagement, Booking.starts_at,
+    Booking.ends_at, Booking.sequence,
+)  # fmt: skip
+
+
+def _current_booking(session: Session, booking_id: int):
+    """The booking as it is now, as a plain row, read in a transaction that ends here: no
+    transaction stays open while the calendar server takes its time."""
+    booking = session.execute(select(*EVENT_COLUMNS).where(Booking.id == booking_id)).first()
+    session.commit()
+    return booking
+
+
+def _check(response, expected: set[int], action: str, settings: CalDAVSettings) -> None:
+    status = response.status
+    if status in expected:
+        return
+    reason = describe(RuntimeError(f"the server answered {status} to the {action}"), settings)
+    permanent = 400 <= status < 500 and status not in TRANSIENT_STATUSES
+    raise CalDAVError(reason, permanent=permanent)
+
+
+def write_booking_event(
+    session: Session,
+    booking_id: int,
+    settings: CalDAVSettings,
+    *,
+    site_url: str,
+    now: datetime,
+) -> str:
+    """Make the calendar hold the booking's current state; "written" or "deleted".
+    Raises CalDAVError."""
+    booking = _current_booking(session, booking_id)
+    uid = booking_uid(booking_id, site_url)
+    client, calendar = open_calendar(settings)
+    href = str(calendar.url.join(quote(uid, safe="") + ".ics"))
+    try:
+        if booking is not None and booking.status == "active":
+            body = owner_event_ics(booking, site_url=site_url, now=now)
+            headers = {"Content-Type": "text/calendar; charset=utf-8"}
+            _check(client.put(href, body, headers), WRITTEN, "event's PUT", settings)
+            return "written"
+        _check(client.delete(href), DELETED, "event's DELETE", settings)
+        return "deleted"
+    except CalDAVError:
+        raise
+    except Exception as error:  # connection refused, timeout, a malformed answer
+        raise CalDAVError(describe(error, settings)) from None
+    finally:
+        client.close()
+
+
+CalendarWriter = Callable[[Session, Any, datetime], MailError | None]
+
+
+def calendar_writer_from_config(config: Mapping[str, Any]) -> CalendarWriter:
+    """What the outbox calls for a "caldav" message: None when written, else the error
+    (transient unless the server refused the event outright)."""
+    settings = CalDAVSettings.from_config(config)
+
+    def write(session: Session, message, now: datetime) -> MailError | None:
+        if settings is None:
+            return PermanentMailError("CalDAV is off (CALDAV_URL is empty): nothing written")
+        try:
+            write_booking_event(
+                session,
+                message.booking_id,
+                settings,
+                site_url=config["SITE_URL"],
+                now=now,
+            )
+        except CalDAVError as error:
+            failure = PermanentMailError if error.permanent else TransientMailError
+            return failure(f"CalDAV: {error}")
+        return None
+
+    return write
