@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 
-from domain.booking.calls import REMINDER_KIND, PlannedEmail
+from domain.booking.calls import REMINDER_KIND, PlannedCalendarWrite, PlannedEmail
 from domain.booking.links import link_placeholder
 from domain.booking.tokens import utc_now
 from domain.calendar.files import (
@@ -117,6 +117,18 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
 
 
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
+    return [*plan_booking_emails(lead, booking, event, previous), *plan_calendar_writes()]
+
+
+def plan_calendar_writes() -> list[PlannedCalendarWrite]:
+    """With CalDAV on, every booking event also writes the call into the owner's calendar."""
+    config = current_app.config
+    if not config.get("CALDAV_URL"):
+        return []
+    return [PlannedCalendarWrite(config.get("CALDAV_CALENDAR", ""))]
+
+
+def plan_booking_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
     details = details_of(lead, booking)
     link = link_placeholder(booking.id)
     now = utc_now()
