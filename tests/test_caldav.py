@@ -290,3 +290,38 @@ def test_the_outbox_sender_also_works_for_caldav_through_the_settings(
         report = send_due_with_settings(db.session, app.config, now=datetime.now(UTC))
     assert report.sent >= 3  # the visitor's and the owner's emails, and the calendar write
     assert len(events_in(caldav_calendar)) == 1
+
+
+def test_caldav_sync_command_reads_the_calendar_and_says_what_it_found(
+    app, runner, caldav_calendar, open_hours
+):
+    caldav_calendar.save_event(CLIENT_MEETING.format(day=client_meeting_day().strftime("%Y%m%d")))
+    result = runner.invoke(args=["caldav", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "1 busy interval(s) from 1 event(s)" in result.output
+
+
+def test_caldav_sync_command_fails_loudly_but_safely_when_the_server_is_down(
+    app, runner, radicale, caldav_calendar, open_hours
+):
+    radicale.stop()
+    result = runner.invoke(args=["caldav", "sync"])
+    assert result.exit_code == 1
+    assert "failed, last busy times kept" in result.output
+    assert PASSWORD not in result.output
+
+
+def test_a_write_queued_before_caldav_was_turned_off_fails_visibly_on_the_dashboard(
+    app, visitor, runner, owner
+):
+    booked(app, visitor, runner)
+    app.config["CALDAV_URL"] = ""
+    send_outbox(runner)
+    with app.app_context():
+        (message,) = caldav_messages()
+        assert message.status == "failed"
+        assert "CalDAV is off" in message.last_error
+    page = owner.get("/owner/").get_data(as_text=True)
+    assert "Call written into your CalDAV calendar" in page
+    assert "CalDAV is off" in page
+    assert owner.get("/metrics").status_code == 200
