@@ -83,9 +83,9 @@ def test_a_booking_appears_in_the_caldav_calendar_with_the_invites_uid(
         visitor_invite = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.kind == "visitor_confirmation")
         )
-        (invite_event,) = Calendar.from_ical(
-            visitor_invite.attachments[0]["content"]
-        ).walk("VEVENT")
+        (invite_event,) = Calendar.from_ical(visitor_invite.attachments[0]["content"]).walk(
+            "VEVENT"
+        )
         assert str(invite_event["UID"]) == str(event["UID"])
         (message,) = caldav_messages()
         assert message.status == "sent"
@@ -174,7 +174,8 @@ def test_an_outage_only_delays_the_write_and_loses_nothing(
     radicale.start()
     with app.app_context():  # the back-off has run its course
         db.session.execute(
-            update(OutboxMessage).values(send_after=datetime.now(UTC) - timedelta(seconds=1))
+            update(OutboxMessage)
+            .values(send_after=datetime.now(UTC) - timedelta(seconds=1))
             .where(OutboxMessage.channel == "caldav")
         )
         db.session.commit()
