@@ -326,3 +326,21 @@ def test_a_write_queued_before_caldav_was_turned_off_fails_visibly_on_the_dashbo
     assert "Call written into your CalDAV calendar" in page
     assert "CalDAV is off" in page
     assert owner.get("/metrics").status_code == 200
+
+
+def test_erasing_a_lead_takes_its_calls_out_of_the_calendar(
+    app, visitor, runner, caldav_calendar, owner
+):
+    booking = booked(app, visitor, runner)
+    send_outbox(runner)
+    assert len(events_in(caldav_calendar)) == 1
+    response = owner.post(f"/owner/leads/{booking.lead_id}/erase", data={"confirm": booking.email})
+    assert response.status_code == 303
+    with app.app_context():
+        (message,) = caldav_messages()
+        assert message.lead_id is None and "Ada" not in message.subject + message.body_text
+    send_outbox(runner)
+
+    assert events_in(caldav_calendar) == []
+    with app.app_context():
+        assert [message.status for message in caldav_messages()] == ["sent"]

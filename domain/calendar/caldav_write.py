@@ -29,6 +29,9 @@ from models import Booking, OutboxMessage
 
 CHANNEL = "caldav"
 KIND = "caldav_event"
+# A call of an erased lead, taken out of the calendar: the booking row is gone, so the
+# message carries the booking's id (not personal data) in its body.
+ERASE_KIND = "caldav_erase"
 WRITTEN = {200, 201, 204}
 DELETED = {200, 202, 204, 404, 410}  # an event already gone is as good as deleted
 # Worth trying again as they are: outages, throttling, and credentials the owner may fix.
@@ -71,6 +74,29 @@ def enqueue_calendar_write(
     )
     session.add(message)
     return message
+
+
+def enqueue_calendar_erasures(session: Session, booking_ids: list[int], *, now: datetime) -> None:
+    """Queue the removal of these calls from the calendar, for a lead being erased; the
+    caller commits. Harmless with CalDAV off: such a message is done at once."""
+    session.add_all(
+        OutboxMessage(
+            channel=CHANNEL,
+            kind=ERASE_KIND,
+            lead_id=None,
+            booking_id=None,
+            to_address="CalDAV calendar",
+            subject=f"Call {booking_id} of an erased lead out of your calendar",
+            body_text=str(booking_id),
+            attachments=[],
+            link_booking_ids=[],
+            status="pending",
+            send_after=now,
+            attempts=0,
+            created_at=now,
+        )
+        for booking_id in booking_ids
+    )
 
 
 def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
@@ -158,6 +184,7 @@ def write_booking_event(
         client.close()
 
 
+OFF = "CalDAV is off (CALDAV_URL is empty): nothing written"
 CalendarWriter = Callable[[Session, Any, datetime], MailError | None]
 
 
@@ -167,12 +194,14 @@ def calendar_writer_from_config(config: Mapping[str, Any]) -> CalendarWriter:
     settings = CalDAVSettings.from_config(config)
 
     def write(session: Session, message, now: datetime) -> MailError | None:
+        erasing = message.kind == ERASE_KIND
         if settings is None:
-            return PermanentMailError("CalDAV is off (CALDAV_URL is empty): nothing written")
+            # An erasure with CalDAV off has nothing to take out; a write would be lost.
+            return None if erasing else PermanentMailError(OFF)
         try:
             write_booking_event(
                 session,
-                message.booking_id,
+                int(message.body_text) if erasing else message.booking_id,
                 settings,
                 site_url=config["SITE_URL"],
                 now=now,
