@@ -344,3 +344,51 @@ def test_erasing_a_lead_takes_its_calls_out_of_the_calendar(
     assert events_in(caldav_calendar) == []
     with app.app_context():
         assert [message.status for message in caldav_messages()] == ["sent"]
+
+
+def test_racing_senders_write_each_call_once(app, caldav_calendar, open_hours):
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from domain.calendar.caldav_write import enqueue_calendar_write
+    from domain.mail.outbox import SendReport
+    from models import Lead
+    from tests.conftest import call_row
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        lead = Lead(
+            email="ada@analytical-engines.co.uk",
+            email_normalised="ada@analytical-engines.co.uk",
+            name="Ada Lovelace",
+            company="Analytical Engines Ltd",
+            role="CTO",
+            company_size="51-200",
+            suggested_engagement="architect",
+            consent_version="v1",
+            consent_given_at=now,
+        )
+        for day in range(2, 8):
+            booking = call_row(now + timedelta(days=day), lead=lead)
+            db.session.add(booking)
+            enqueue_calendar_write(db.session, booking, calendar_name="Work", now=now)
+        db.session.commit()
+        engine = db.engine
+    start_together = threading.Barrier(3)
+    reports: list[SendReport] = []
+
+    def sender():
+        with app.app_context(), Session(engine) as own_session:
+            start_together.wait()
+            reports.append(send_due_with_settings(own_session, app.config, now=now))
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(reports) == 3 and sum(report.sent for report in reports) == 6
+    assert sum(report.retried + report.failed for report in reports) == 0
+    assert len(events_in(caldav_calendar)) == 6
