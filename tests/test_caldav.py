@@ -392,3 +392,30 @@ def test_racing_senders_write_each_call_once(app, caldav_calendar, open_hours):
     assert len(reports) == 3 and sum(report.sent for report in reports) == 6
     assert sum(report.retried + report.failed for report in reports) == 0
     assert len(events_in(caldav_calendar)) == 6
+
+
+def test_an_event_filed_under_another_name_with_the_calls_uid_is_updated_in_place(
+    app, visitor, runner, radicale, caldav_calendar
+):
+    """A mail client that files the owner's invite makes the call's event itself, under a
+    name of its own: the site updates that one, and the calendar still shows one call."""
+    booking = booked(app, visitor, runner)
+    uid = booking_uid(booking.id, SITE_URL)
+    filed = CLIENT_MEETING.format(day=client_meeting_day().strftime("%Y%m%d")).replace(
+        "client-meeting-1@owner.example", uid
+    )
+    href = str(caldav_calendar.url.join("filed-by-mail-client.ics"))
+    with radicale.client() as client:
+        assert client.put(href, filed, {"Content-Type": "text/calendar"}).status == 201
+    send_outbox(runner)
+
+    (item,) = caldav_calendar.events()
+    assert str(item.url).endswith("filed-by-mail-client.ics")
+    (event,) = Calendar.from_ical(item.data).walk("VEVENT")
+    assert event.decoded("DTSTART") == booking.starts_at
+    with app.test_request_context():
+        cancel_call(
+            db.session, booking_id=booking.id, now=datetime.now(UTC), plan_emails=plan_emails
+        )
+    send_outbox(runner)
+    assert events_in(caldav_calendar) == []

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from caldav.lib import error as caldav_errors
 from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -145,6 +146,16 @@ def _current_booking(session: Session, booking_id: int):
     return booking
 
 
+def _existing_href(calendar, uid: str) -> str | None:
+    """Where the calendar holds the event of this UID, if anywhere. Not always where this
+    site puts it: a mail client that files the owner's invite (Fastmail does) makes an
+    event of the same UID under a name of its own, and a calendar holds one per UID."""
+    try:
+        return str(calendar.get_event_by_uid(uid).url)
+    except caldav_errors.NotFoundError:
+        return None
+
+
 def _check(response, expected: set[int], action: str, settings: CalDAVSettings) -> None:
     status = response.status
     if status in expected:
@@ -167,14 +178,16 @@ def write_booking_event(
     booking = _current_booking(session, booking_id)
     uid = booking_uid(booking_id, site_url)
     client, calendar = open_calendar(settings)
-    href = str(calendar.url.join(quote(uid, safe="") + ".ics"))
     try:
+        found = _existing_href(calendar, uid)
         if booking is not None and booking.status == "active":
+            href = found or str(calendar.url.join(quote(uid, safe="") + ".ics"))
             body = owner_event_ics(booking, site_url=site_url, now=now)
             headers = {"Content-Type": "text/calendar; charset=utf-8"}
             _check(client.put(href, body, headers), WRITTEN, "event's PUT", settings)
             return "written"
-        _check(client.delete(href), DELETED, "event's DELETE", settings)
+        if found:
+            _check(client.delete(found), DELETED, "event's DELETE", settings)
         return "deleted"
     except CalDAVError:
         raise
