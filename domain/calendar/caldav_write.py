@@ -147,13 +147,33 @@ def _current_booking(session: Session, booking_id: int):
 
 
 def _existing_href(calendar, uid: str) -> str | None:
-    """Where the calendar holds the event of this UID, if anywhere. Not always where this
-    site puts it: a mail client that files the owner's invite (Fastmail does) makes an
-    event of the same UID under a name of its own, and a calendar holds one per UID."""
+    """Where the calendar holds the event of this UID, if anywhere (a search: only when
+    needed). Not always where this site puts it: a mail client that files the owner's
+    invite (Fastmail does) makes an event of that UID under a name of its own, and a
+    calendar holds one event per UID."""
     try:
         return str(calendar.get_event_by_uid(uid).url)
     except caldav_errors.NotFoundError:
         return None
+
+
+def _put(client, calendar, href: str, uid: str, body: str):
+    """PUT the event at `href`; if the calendar already holds its UID under another name,
+    PUT it there instead."""
+    headers = {"Content-Type": "text/calendar; charset=utf-8"}
+    try:
+        response = client.put(href, body, headers)
+        conflict = response.status in (403, 409) and "no-uid-conflict" in str(response.raw)
+    except caldav_errors.AuthorizationError as error:  # a 403, as some servers answer it
+        if not any("no-uid-conflict" in tag for tag in error.preconditions):
+            raise
+        conflict, response = True, None
+    if not conflict:
+        return response
+    found = _existing_href(calendar, uid)
+    if found is None or found == href:
+        raise CalDAVError("the calendar refused the call's event (a UID conflict)")
+    return client.put(found, body, headers)
 
 
 def _check(response, expected: set[int], action: str, settings: CalDAVSettings) -> None:
@@ -178,16 +198,17 @@ def write_booking_event(
     booking = _current_booking(session, booking_id)
     uid = booking_uid(booking_id, site_url)
     client, calendar = open_calendar(settings)
+    href = str(calendar.url.join(quote(uid, safe="") + ".ics"))
     try:
-        found = _existing_href(calendar, uid)
         if booking is not None and booking.status == "active":
-            href = found or str(calendar.url.join(quote(uid, safe="") + ".ics"))
             body = owner_event_ics(booking, site_url=site_url, now=now)
-            headers = {"Content-Type": "text/calendar; charset=utf-8"}
-            _check(client.put(href, body, headers), WRITTEN, "event's PUT", settings)
+            _check(_put(client, calendar, href, uid, body), WRITTEN, "event's PUT", settings)
             return "written"
-        if found:
-            _check(client.delete(found), DELETED, "event's DELETE", settings)
+        response = client.delete(href)
+        if response.status in (404, 410):  # never written, or filed under another name
+            found = _existing_href(calendar, uid)
+            response = client.delete(found) if found else response
+        _check(response, DELETED, "event's DELETE", settings)
         return "deleted"
     except CalDAVError:
         raise
