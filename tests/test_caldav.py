@@ -419,3 +419,21 @@ def test_an_event_filed_under_another_name_with_the_calls_uid_is_updated_in_plac
         )
     send_outbox(runner)
     assert events_in(caldav_calendar) == []
+
+
+def test_a_wrong_password_is_waited_out_and_never_shown(app, visitor, runner):
+    app.config["CALDAV_PASSWORD"] = "wrong-password-Qx81"
+    booked(app, visitor, runner)
+    send_outbox(runner)
+    with app.app_context():
+        (message,) = caldav_messages()
+        assert message.status == "pending"  # the owner can fix the password; nothing is lost
+        assert "Unauthorized" in message.last_error
+        assert "wrong-password-Qx81" not in message.last_error
+
+
+def test_the_calendar_name_is_found_whatever_its_case(app, visitor, runner, caldav_calendar):
+    app.config["CALDAV_CALENDAR"] = caldav_calendar.get_display_name().upper()
+    booked(app, visitor, runner)
+    send_outbox(runner)
+    assert len(events_in(caldav_calendar)) == 1

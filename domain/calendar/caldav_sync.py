@@ -111,7 +111,28 @@ def describe(error: BaseException, settings: CalDAVSettings) -> str:
 
 def open_calendar(settings: CalDAVSettings) -> tuple[caldav.DAVClient, caldav.Calendar]:
     """The client and the calendar of that display name; raises CalDAVError."""
-    client = caldav.DAVClient(
+    try:
+        client = _client(settings)
+    except Exception as error:  # a URL the library cannot use
+        raise CalDAVError(describe(error, settings)) from None
+    try:
+        calendars = client.principal().calendars()
+        names = [(calendar.get_display_name() or "", calendar) for calendar in calendars]
+    except Exception as error:
+        client.close()
+        raise CalDAVError(describe(error, settings)) from None
+    wanted = settings.calendar_name
+    exact = [calendar for name, calendar in names if name == wanted]
+    loose = [calendar for name, calendar in names if name.casefold() == wanted.casefold()]
+    if exact or loose:  # "work" finds "Work", unless there is a "work" as well
+        return client, (exact or loose)[0]
+    client.close()
+    found = ", ".join(sorted(name for name, _ in names)) or "none"
+    raise CalDAVError(f"no calendar named {settings.calendar_name!r} (found: {found})")
+
+
+def _client(settings: CalDAVSettings) -> caldav.DAVClient:
+    return caldav.DAVClient(
         url=settings.url,
         username=settings.username,
         password=settings.password,
@@ -123,19 +144,6 @@ def open_calendar(settings: CalDAVSettings) -> tuple[caldav.DAVClient, caldav.Ca
         rate_limit_handle=False,
         enable_rfc6764=False,
     )
-    try:
-        calendars = client.principal().calendars()
-        names = [(calendar.get_display_name() or "", calendar) for calendar in calendars]
-    except Exception as error:
-        client.close()
-        raise CalDAVError(describe(error, settings)) from None
-    for wanted in (settings.calendar_name, settings.calendar_name.casefold()):
-        for name, calendar in names:
-            if name == wanted or name.casefold() == wanted:
-                return client, calendar
-    client.close()
-    found = ", ".join(sorted(name for name, _ in names)) or "none"
-    raise CalDAVError(f"no calendar named {settings.calendar_name!r} (found: {found})")
 
 
 def sync_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, datetime]:
