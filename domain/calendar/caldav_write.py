@@ -219,6 +219,7 @@ def write_booking_event(
 
 
 OFF = "CalDAV is off (CALDAV_URL is empty): nothing written"
+# (session, message, now) -> None when the calendar holds the booking, else the error
 CalendarWriter = Callable[[Session, Any, datetime], MailError | None]
 
 

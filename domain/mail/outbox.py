@@ -37,7 +37,7 @@ from domain.booking.links import (
     mint_link,
     token_hash,
 )
-from domain.calendar.caldav_write import calendar_writer_from_config
+from domain.calendar.caldav_write import CalendarWriter, calendar_writer_from_config
 from domain.mail.emails import EmailDraft
 from domain.mail.mailer import (
     Mailer,
@@ -269,10 +269,6 @@ def _outcome(message, error: MailError | None, now: datetime) -> tuple[str, dict
         named, attempts, retry_at.isoformat(), reason,
     )  # fmt: skip
     return "retried", failure | {"status": "pending", "send_after": retry_at}
-
-
-# (session, message, now) -> None when the calendar holds the booking, else the error
-CalendarWriter = Callable[[Session, Any, datetime], MailError | None]
 
 
 def _no_calendar(_session: Session, _message, _now: datetime) -> MailError:
