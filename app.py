@@ -186,6 +186,9 @@ def register_commands(app: Flask) -> None:
 
     for group in (content_cli, availability_cli, outbox_cli, owner_cli, backup_cli):
         app.cli.add_command(group)
+    from blueprints.owner.caldav_cli import caldav_cli
+
+    app.cli.add_command(caldav_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

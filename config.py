@@ -23,6 +23,7 @@ SECRET_KEY_MIN_LENGTH = 32
 # Reserved names (RFC 2606): mail to them never reaches anyone.
 RESERVED_DOMAINS = ("example.com", "example.org", "example.net", "example", "invalid", "test")
 MAIL_BACKENDS = ("", "smtp", "log")
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 if os.environ.get("FLASK_SKIP_DOTENV", "") not in ("1", "true", "yes"):
     load_dotenv()
@@ -121,6 +122,14 @@ class Config:
     # would be HttpOnly, SameSite and (in production) Secure like the session.
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # The owner's CalDAV calendar (Fastmail, iCloud, Nextcloud), read for busy times and
+    # written with each call. Off while CALDAV_URL is empty. CALDAV_CALENDAR is the
+    # calendar's display name, as the owner's calendar app shows it.
+    CALDAV_URL = os.environ.get("CALDAV_URL", "").strip()
+    CALDAV_USERNAME = os.environ.get("CALDAV_USERNAME", "")
+    CALDAV_PASSWORD = os.environ.get("CALDAV_PASSWORD", "")
+    CALDAV_CALENDAR = os.environ.get("CALDAV_CALENDAR", "").strip()
+    CALDAV_TIMEOUT = float(os.environ.get("CALDAV_TIMEOUT", "15"))
     WTF_CSRF_TIME_LIMIT = None
     TESTING = False
     DEBUG = False
@@ -177,7 +186,28 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
          "METRICS_TOKEN: unset (metrics for loopback only) or a random value of at least "
          "32 characters"),
     )  # fmt: skip
-    return [problem for passed, problem in checks if not passed]
+    return [problem for passed, problem in checks if not passed] + caldav_problems(config)
+
+
+def caldav_problems(config: Mapping[str, Any]) -> list[str]:
+    """With CALDAV_URL set, each CalDAV setting it needs, and a URL that keeps the password
+    off the wire (https, or plain http only to this machine)."""
+    url = config.get("CALDAV_URL") or ""
+    if not url:
+        return []
+    needed = {
+        "CALDAV_USERNAME": "the CalDAV account's user name",
+        "CALDAV_PASSWORD": "the CalDAV password (an app password where the provider has them)",
+        "CALDAV_CALENDAR": "the name of the calendar to read and write, as your calendar "
+        "app shows it",
+    }
+    problems = [f"{name}: set {what}" for name, what in needed.items() if not config.get(name)]
+    if not is_https_url(url) and not is_loopback_http_url(url):
+        problems.append(
+            "CALDAV_URL: use https:// (plain http would send the CalDAV password in clear; "
+            "it is allowed only to 127.0.0.1, ::1 or localhost)"
+        )
+    return problems
 
 
 def check_production(config: Mapping[str, Any]) -> None:
@@ -201,6 +231,11 @@ def secret_key_is_random(key: str) -> bool:
 def is_https_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme == "https" and bool(parts.hostname)
+
+
+def is_loopback_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
 def is_real_address(value: str) -> bool:

@@ -298,7 +298,10 @@ class BookingLink(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """An email waiting to go out: written in the transaction that caused it, sent later."""
+    """An email waiting to go out: written in the transaction that caused it, sent later.
+
+    `channel` "caldav" is a write of the booking into the owner's CalDAV calendar instead:
+    it carries no text, since the sender writes the booking as it is when it is sent."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_message_due", "status", "send_after"),)
@@ -311,6 +314,7 @@ class OutboxMessage(db.Model):
         ForeignKey("booking.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20), default="email", server_default="email")
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)

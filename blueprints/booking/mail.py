@@ -10,10 +10,15 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 
-from domain.booking.calls import REMINDER_KIND, PlannedEmail
+from domain.booking.calls import REMINDER_KIND, PlannedCalendarWrite, PlannedEmail
 from domain.booking.links import link_placeholder
 from domain.booking.tokens import utc_now
-from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.calendar.files import (
+    booking_ics,
+    booking_uid,
+    google_calendar_url,
+    outlook_calendar_url,
+)
 from domain.leads.details import differing_details
 from domain.mail import emails
 from domain.mail.emails import CallDetails
@@ -60,9 +65,8 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
 def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
     """The call's invite; `link` is its manage URL (or the placeholder of one)."""
     config = current_app.config
-    host = config["SITE_URL"].split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
     return booking_ics(
-        uid=f"booking-{booking.id}@{host}",
+        uid=booking_uid(booking.id, config["SITE_URL"]),
         start=booking.starts_at,
         end=booking.ends_at,
         summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),
@@ -113,6 +117,18 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
 
 
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
+    return [*plan_booking_emails(lead, booking, event, previous), *plan_calendar_writes()]
+
+
+def plan_calendar_writes() -> list[PlannedCalendarWrite]:
+    """With CalDAV on, every booking event also writes the call into the owner's calendar."""
+    config = current_app.config
+    if not config.get("CALDAV_URL"):
+        return []
+    return [PlannedCalendarWrite(config.get("CALDAV_CALENDAR", ""))]
+
+
+def plan_booking_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
     details = details_of(lead, booking)
     link = link_placeholder(booking.id)
     now = utc_now()

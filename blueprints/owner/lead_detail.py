@@ -188,7 +188,7 @@ def lead_erase(lead_id: int):
     except LeadActionError as error:
         flash(str(error))
         return back_to_lead(lead_id)
-    erase_lead(db.session, lead)
+    erase_lead(db.session, lead, from_calendar=bool(current_app.config.get("CALDAV_URL")))
     current_app.logger.info("lead %d erased on request", lead_id)
     flash("Lead erased")
     return redirect(url_for("owner.leads"), code=303)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
+from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
@@ -70,8 +71,18 @@ class PlannedEmail:
     send_after: datetime | None = None
 
 
-# (lead, booking, event, previous start) -> the emails that event sends
-EmailPlanner = Callable[[Lead, Booking, str, datetime | None], Sequence[PlannedEmail]]
+@dataclass(frozen=True)
+class PlannedCalendarWrite:
+    """Write the booking, as it is when sent, into the owner's CalDAV calendar
+    (domain/calendar/caldav_write.py); queued in the outbox like an email."""
+
+    calendar_name: str
+
+
+# (lead, booking, event, previous start) -> the emails (and calendar writes) that event sends
+EmailPlanner = Callable[
+    [Lead, Booking, str, datetime | None], Sequence[PlannedEmail | PlannedCalendarWrite]
+]
 
 
 class SlotUnavailable(Exception):
@@ -242,6 +253,9 @@ def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:
 
 def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -> None:
     for email in planned:
+        if isinstance(email, PlannedCalendarWrite):
+            enqueue_calendar_write(session, booking, calendar_name=email.calendar_name, now=now)
+            continue
         enqueue(
             session,
             email.draft,

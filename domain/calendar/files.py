@@ -4,6 +4,7 @@ Pure functions over aware datetimes. Every time leaves here in UTC, so a calenda
 any zone shows the call at the right instant without knowing where it was booked.
 """
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
@@ -123,3 +124,19 @@ def outlook_calendar_url(*, title: str, start: datetime, end: datetime, details:
             "body": details,
         },
     )
+
+
+def uid_host(site_url: str) -> str:
+    """The host part of a booking's UID: the site's host name, without scheme or port."""
+    return site_url.split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+
+
+def booking_uid(booking_id: int, site_url: str) -> str:
+    """The UID of a call's event: the same in the visitor's invite, the owner's invite and
+    the owner's CalDAV calendar, so every calendar sees one event, updated in place."""
+    return f"booking-{booking_id}@{uid_host(site_url)}"
+
+
+def booking_uid_pattern(site_url: str) -> re.Pattern[str]:
+    """Matches the UID of any call this site booked (to tell its own events apart)."""
+    return re.compile(rf"booking-\d+@{re.escape(uid_host(site_url))}", re.IGNORECASE)

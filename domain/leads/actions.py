@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from domain.booking.calls import refresh_next_call
+from domain.calendar.caldav_write import enqueue_calendar_erasures
 from domain.content.counters import counting_zone, local_day, upsert_counts
 from domain.leads.details import normalise_email
 from domain.leads.statuses import BOOKING_STATUS_LABELS, STATUS_LABELS
@@ -160,11 +161,17 @@ def check_erase_confirmation(lead: Lead, typed: str | None) -> None:
         )
 
 
-def erase_lead(session: Session, lead: Lead) -> None:
+def erase_lead(session: Session, lead: Lead, *, from_calendar: bool = False) -> None:
     """Delete the lead's row; the database's ON DELETE CASCADE removes its bookings, events
-    and queued emails. The anonymous per-article counts are another table and stay."""
+    and queued emails. The anonymous per-article counts are another table and stay.
+
+    `from_calendar` (CalDAV on): its calls are queued for removal from the owner's CalDAV
+    calendar too, since they name the lead; those messages hold only the bookings' ids."""
     lead_id = lead.id
     with serialised_write(session):
+        if from_calendar:
+            booking_ids = session.scalars(select(Booking.id).where(Booking.lead_id == lead_id))
+            enqueue_calendar_erasures(session, list(booking_ids), now=datetime.now(UTC))
         session.execute(delete(Lead).where(Lead.id == lead_id))
 
 

@@ -25,6 +25,7 @@ MAIL_KINDS = {
     "owner_notification": "New booking, to you",
     "owner_reschedule": "New time, to you",
     "owner_cancellation": "Cancellation, to you",
+    "caldav_event": "Call written into your CalDAV calendar",
 }
 
 

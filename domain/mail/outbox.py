@@ -12,6 +12,10 @@ stable per message, so a receiving server that sees it twice can tell.
 
 A message that carries private booking links stores placeholders; each attempt makes
 fresh links (domain/booking/links.py) and a failed attempt deletes them again.
+
+A message of channel "caldav" is not an email but a write of its booking into the owner's
+CalDAV calendar (domain/calendar/caldav_write.py): claimed, retried and recorded the same
+way, sent by the calendar writer instead of the mailer.
 """
 
 import logging
@@ -33,6 +37,7 @@ from domain.booking.links import (
     mint_link,
     token_hash,
 )
+from domain.calendar.caldav_write import CalendarWriter, calendar_writer_from_config
 from domain.mail.emails import EmailDraft
 from domain.mail.mailer import (
     Mailer,
@@ -168,7 +173,7 @@ def _load(session: Session, message_id: int):
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
     columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
-    columns += [OutboxMessage.link_booking_ids]
+    columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
     message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
@@ -266,6 +271,10 @@ def _outcome(message, error: MailError | None, now: datetime) -> tuple[str, dict
     return "retried", failure | {"status": "pending", "send_after": retry_at}
 
 
+def _no_calendar(_session: Session, _message, _now: datetime) -> MailError:
+    return PermanentMailError("no calendar writer: CalDAV is off")
+
+
 def send_due(
     session: Session,
     mailer: Mailer,
@@ -275,11 +284,12 @@ def send_due(
     limit: int = 100,
     only_ids: Iterable[int] | None = None,
     site_url: str = "",
+    calendar_writer: CalendarWriter = _no_calendar,
 ) -> SendReport:
     """One pass: claim, send and record each due message, committing after each.
 
-    `site_url` starts the private links a message carries. Commits the session: call it
-    with no unrelated work pending.
+    `site_url` starts the private links a message carries; `calendar_writer` sends the
+    "caldav" messages. Commits the session: call it with no unrelated work pending.
     """
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
@@ -288,8 +298,12 @@ def send_due(
         if not claim(session, message_id, now=now):
             continue
         message = _load(session, message_id)
-        urls = _mint_links(session, message, site_url, now)
-        outcome, columns = _outcome(message, _attempt(mailer, sender, message, now, urls), now)
+        if message.channel == "caldav":
+            urls, error = {}, calendar_writer(session, message, now)
+        else:
+            urls = _mint_links(session, message, site_url, now)
+            error = _attempt(mailer, sender, message, now, urls)
+        outcome, columns = _outcome(message, error, now)
         # One statement, first in its transaction: the record never waits on a stale read.
         session.execute(
             update(OutboxMessage)
@@ -313,7 +327,8 @@ def send_due_with_settings(
     only_ids: Iterable[int] | None = None,
     mailer: Mailer | None = None,
 ) -> SendReport:
-    """`send_due` with the sender, links and (unless given) mailer the settings name."""
+    """`send_due` with the sender, links, calendar and (unless given) mailer the settings
+    name."""
     return send_due(
         session,
         mailer or mailer_from_config(config),
@@ -322,6 +337,7 @@ def send_due_with_settings(
         limit=limit,
         only_ids=only_ids,
         site_url=config["SITE_URL"],
+        calendar_writer=calendar_writer_from_config(config),
     )
 
 
