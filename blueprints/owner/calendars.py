@@ -13,9 +13,9 @@ from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm, CalendarFeedForm
 from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
+from domain.calendar import sync
 from domain.calendar.feeds import feed_host, options_from_settings
 from domain.calendar.owner_feeds import FeedRefused, add_feed, all_feeds, remove_feed
-from domain.calendar.sync import STALE_AFTER, stale_feeds, summary, sync_calendars
 from extensions import db
 
 
@@ -39,7 +39,7 @@ def add_calendar():
     except FeedRefused as refusal:
         getattr(form, refusal.field).errors = [refusal.message]
         return render_page(form, status=400)
-    flash(f"Calendar “{added.name}” added: {summary(added.copy)}")
+    flash(f"Calendar “{added.name}” added: {sync.summary(added.copy)}")
     return redirect(url_for("owner.calendars"), code=303)
 
 
@@ -54,12 +54,14 @@ def remove_calendar(feed_id: int):
 
 
 @bp.post("/calendars/sync")
-def sync_calendars():
+def sync_calendars_now():
     if not ActionForm().validate():
         flash("The page had expired. Please try again.")
         return redirect(url_for("owner.calendars"), code=303)
     # The owner asked: read every feed now, due or not.
-    results = sync_calendars(db.session, current_app.config, now=utc_now(), period=timedelta(0))
+    results = sync.sync_calendars(
+        db.session, current_app.config, now=utc_now(), period=timedelta(0)
+    )
     failed = sum(1 for result in results if not result.ok)
     flash(
         f"Read {len(results)} calendar(s)"
@@ -75,7 +77,7 @@ def render_page(form: CalendarFeedForm, status: int = 200):
         form=form,
         action_form=ActionForm(),
         feeds=all_feeds(db.session),
-        stale_ids={feed.id for feed in stale_feeds(db.session, now)},
+        stale_ids={feed.id for feed in sync.stale_feeds(db.session, now)},
         host_of=feed_host,
         now=now,
         zone=load_values(db.session).timezone,
@@ -85,9 +87,9 @@ def render_page(form: CalendarFeedForm, status: int = 200):
 @bp.app_template_global()
 def stale_calendar_feeds():
     """For the dashboard's warning (templates/owner/_feed_warning.html)."""
-    return stale_feeds(db.session, utc_now())
+    return sync.stale_feeds(db.session, utc_now())
 
 
 @bp.app_template_global()
 def calendar_stale_hours() -> int:
-    return int(STALE_AFTER.total_seconds() // 3600)
+    return int(sync.STALE_AFTER.total_seconds() // 3600)
