@@ -122,3 +122,18 @@ def allow_private(settings):
     """The app may fetch feeds from loopback, where the tests' feed server listens."""
     settings["CALENDAR_ALLOW_PRIVATE"] = True
     return settings
+
+
+def vevent(uid: str, start: str, end: str, *lines: str) -> str:
+    """One VEVENT; `start`/`end` are whole property values after the name, like
+    ";TZID=Europe/London:20261204T100000" or ";VALUE=DATE:20261204"."""
+    body = [
+        "BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20261101T000000Z",
+        f"DTSTART{start}", f"DTEND{end}", "SUMMARY:Busy", *lines, "END:VEVENT",
+    ]  # fmt: skip
+    return "\r\n".join(body)
+
+
+def calendar_text(*events: str, header: tuple[str, ...] = ()) -> str:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Tests//Feed//EN", *header, *events]
+    return "\r\n".join([*lines, "END:VCALENDAR", ""])

@@ -35,6 +35,8 @@ class FeedError(Exception):
 @dataclass(frozen=True)
 class FetchOptions:
     allow_private: bool = False
+    # "address:port" pairs reachable even though private (a test's loopback server).
+    allowed_private: frozenset[str] = frozenset()
     most_bytes: int = MOST_BYTES
     read_seconds: float = READ_SECONDS
 
@@ -133,7 +135,7 @@ def _get_once(url: str, headers: dict, options: FetchOptions):
     parts = urlsplit(url)
     secure = parts.scheme.lower() == "https"
     port = parts.port or (443 if secure else 80)
-    address = _checked_address(parts.hostname, port, options.allow_private)
+    address = _checked_address(parts.hostname, port, options)
     timeout = urllib3.Timeout(connect=CONNECT_SECONDS, read=options.read_seconds)
     if secure:  # connect to the checked address; verify the certificate for the host name
         pool = urllib3.HTTPSConnectionPool(
@@ -158,7 +160,7 @@ def _get_once(url: str, headers: dict, options: FetchOptions):
         raise FeedError("The calendar server could not be reached.") from error
 
 
-def _checked_address(host: str, port: int, allow_private: bool) -> str:
+def _checked_address(host: str, port: int, options: FetchOptions) -> str:
     """One resolved address of `host`, refused unless every address it has is public."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -167,7 +169,11 @@ def _checked_address(host: str, port: int, allow_private: bool) -> str:
     addresses = [info[4][0] for info in infos]
     if not addresses:
         raise FeedError("Its host name could not be found.")
-    if not allow_private and not all(is_public_address(address) for address in addresses):
+    allowed = [
+        is_public_address(address) or f"{address}:{port}" in options.allowed_private
+        for address in addresses
+    ]
+    if not options.allow_private and not all(allowed):
         raise FeedError("It points at a private or local network address, which is refused.")
     return addresses[0]
 
