@@ -5,6 +5,7 @@ it the way the worker does, and the test looks at the times /book offers.
 """
 
 import re
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -289,9 +290,8 @@ def test_a_private_address_is_refused_without_calendar_allow_private(
 ):
     day = day_ahead(3)
     url = feed_server.serve("/lan.ics", calendar_text(meeting(day, 10, 11)))
-    with app.app_context():
-        with pytest.raises(FeedRefused, match="private or local network"):
-            add_feed(db.session, url, "", now=utc_now(), options=FetchOptions())
+    with app.app_context(), pytest.raises(FeedRefused, match="private or local network"):
+        add_feed(db.session, url, "", now=utc_now(), options=FetchOptions())
     assert feed_server.requests("/lan.ics") == []
     assert at(day, 10) in offered(client, day)
 
@@ -299,20 +299,15 @@ def test_a_private_address_is_refused_without_calendar_allow_private(
 def test_a_redirect_to_loopback_is_refused(app, client, hours, feed_server):
     inner = FeedServer()
     try:
-        import threading
-
         threading.Thread(target=inner.serve_forever, daemon=True).start()
         day = day_ahead(3)
         target = inner.serve("/secret.ics", calendar_text(meeting(day, 10, 11)))
         start = feed_server.redirect("/start.ics", target)
         # The first server counts as public here; the hop to the second must be checked.
         first = f"127.0.0.1:{feed_server.server_address[1]}"
-        with app.app_context():
-            with pytest.raises(FeedRefused, match="private or local network"):
-                add_feed(
-                    db.session, start, "", now=utc_now(),
-                    options=FetchOptions(allowed_private=frozenset({first})),
-                )  # fmt: skip
+        options = FetchOptions(allowed_private=frozenset({first}))
+        with app.app_context(), pytest.raises(FeedRefused, match="private or local network"):
+            add_feed(db.session, start, "", now=utc_now(), options=options)
         assert inner.requests("/secret.ics") == []
         assert at(day, 10) in offered(client, day)
     finally:
