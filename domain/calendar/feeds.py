@@ -154,6 +154,8 @@ def _get_once(url: str, headers: dict, options: FetchOptions):
         )  # fmt: skip
     except urllib3.exceptions.SSLError as error:
         raise FeedError("Its secure connection could not be verified.") from error
+    except urllib3.exceptions.NewConnectionError as error:  # before its parent, a timeout
+        raise FeedError("The calendar server could not be reached.") from error
     except urllib3.exceptions.TimeoutError as error:
         raise FeedError("The calendar server did not answer in time.") from error
     except urllib3.exceptions.HTTPError as error:
