@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from domain.booking.availability import AvailabilityValues, save_values
 from domain.booking.tokens import utc_now
-from domain.calendar.feeds import FetchOptions, options_from_settings
+from domain.calendar.feeds import FetchOptions, is_public_address, options_from_settings
 from domain.calendar.owner_feeds import FeedRefused, add_feed
 from domain.calendar.sync import sync_all, sync_calendars
 from extensions import db
@@ -337,3 +337,30 @@ def test_redirects_within_allowed_addresses_are_followed(app, client, hours, fee
 def test_addresses_that_are_not_http_feeds_are_refused(app, url, message):
     with pytest.raises(FeedRefused, match=message):
         add(app, url)
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),  # a cloud's metadata service
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("240.0.0.1", False),
+        ("255.255.255.255", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("ff02::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+    ],
+)
+def test_only_public_addresses_count_as_public(address, public):
+    assert is_public_address(address) is public
