@@ -364,3 +364,11 @@ def test_addresses_that_are_not_http_feeds_are_refused(app, url, message):
 )
 def test_only_public_addresses_count_as_public(address, public):
     assert is_public_address(address) is public
+
+
+def test_credentials_in_the_address_go_as_basic_auth_never_as_host(app, hours, feed_server):
+    url = feed_server.serve("/shared.ics", calendar_text(meeting(day_ahead(3), 10, 11)))
+    add(app, url.replace("http://", "http://owner:s%40cret@"))
+    [request] = feed_server.requests("/shared.ics")
+    assert request["Authorization"] == "Basic b3duZXI6c0BjcmV0"  # owner:s@cret
+    assert "@" not in request["Host"]

@@ -14,7 +14,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import urllib3
 
@@ -103,15 +103,15 @@ def fetch_feed(
         headers["If-Modified-Since"] = last_modified
     url = normalise_feed_url(url)
     for _hop in range(MOST_REDIRECTS + 1):
-        response = _get_once(url, headers, options)
+        pool, response = _get_once(url, headers, options)
         try:
             if response.status in REDIRECTS and response.headers.get("Location"):
                 url = normalise_feed_url(urljoin(url, response.headers["Location"]))
                 continue
             return _fetched(response, options, deadline)
         finally:
-            response.release_conn()
             response.close()
+            pool.close()
     raise FeedError(f"It redirected more than {MOST_REDIRECTS} times.")
 
 
@@ -146,10 +146,21 @@ def _get_once(url: str, headers: dict, options: FetchOptions):
     else:
         pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = parts.netloc.rpartition("@")[2]  # never send userinfo as a host
+    headers = {**headers, "Host": parts.netloc.rpartition("@")[2]}  # no userinfo in Host
+    if parts.username:  # https://user:password@host/… (a Nextcloud share, say)
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers |= urllib3.util.make_headers(basic_auth=credentials)
+    try:
+        return pool, _request(pool, path, headers)
+    except FeedError:
+        pool.close()
+        raise
+
+
+def _request(pool, path: str, headers: dict):
     try:
         return pool.urlopen(
-            "GET", path, headers={**headers, "Host": host_header},
+            "GET", path, headers=headers,
             redirect=False, preload_content=False, assert_same_host=False,
         )  # fmt: skip
     except urllib3.exceptions.SSLError as error:
