@@ -6,18 +6,20 @@ it the way the worker does, and the test looks at the times /book offers.
 
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from domain.booking.availability import AvailabilityValues, save_values
 from domain.booking.tokens import utc_now
 from domain.calendar.feeds import FetchOptions, is_public_address, options_from_settings
 from domain.calendar.owner_feeds import FeedRefused, add_feed
-from domain.calendar.sync import sync_all, sync_calendars
+from domain.calendar.sync import SYNC_PERIOD, claim_feed, sync_all, sync_calendars
 from extensions import db
 from models import BusyInterval, CalendarFeed
 from tests.feed_server import FeedServer, calendar_text, vevent
@@ -372,3 +374,22 @@ def test_credentials_in_the_address_go_as_basic_auth_never_as_host(app, hours, f
     [request] = feed_server.requests("/shared.ics")
     assert request["Authorization"] == "Basic b3duZXI6c0BjcmV0"  # owner:s@cret
     assert "@" not in request["Host"]
+
+
+def test_racing_workers_claim_a_feed_once(app):
+    with app.app_context():
+        feed = CalendarFeed(name="Raced", url="https://calendar.example/feed.ics")
+        db.session.add(feed)
+        db.session.commit()
+        feed_id, engine = feed.id, db.engine
+        now = utc_now()
+        barrier = threading.Barrier(6)
+
+        def claim(_):
+            with Session(engine) as session:
+                barrier.wait()
+                return claim_feed(session, feed_id, now, SYNC_PERIOD)
+
+        with ThreadPoolExecutor(6) as pool:
+            won = list(pool.map(claim, range(6)))
+    assert won.count(True) == 1
