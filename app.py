@@ -182,9 +182,9 @@ def register_commands(app: Flask) -> None:
     from blueprints.booking import availability_cli, outbox_cli
     from blueprints.library import content_cli
     from blueprints.ops import backup_cli
-    from blueprints.owner import owner_cli
+    from blueprints.owner import calendar_cli, owner_cli
 
-    for group in (content_cli, availability_cli, outbox_cli, owner_cli, backup_cli):
+    for group in (content_cli, availability_cli, outbox_cli, owner_cli, calendar_cli, backup_cli):
         app.cli.add_command(group)
     from blueprints.owner.caldav_cli import caldav_cli
 

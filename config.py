@@ -112,6 +112,12 @@ class Config:
     # token; unset, loopback only. /readyz fails when a due email has waited this long.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     READY_OUTBOX_LAG_SECONDS = float(os.environ.get("READY_OUTBOX_LAG_SECONDS", "900"))
+    # The owner's calendar feeds: read every CALENDAR_SYNC_SECONDS by the outbox worker.
+    # Feeds at private or loopback addresses are refused (a feed URL must not reach into
+    # the server's own network) unless this is true: tests, or a Nextcloud on the LAN.
+    CALENDAR_ALLOW_PRIVATE = env_flag("CALENDAR_ALLOW_PRIVATE", False)
+    CALENDAR_SYNC_SECONDS = float(os.environ.get("CALENDAR_SYNC_SECONDS", "300"))
+    CALENDAR_FETCH_SECONDS = float(os.environ.get("CALENDAR_FETCH_SECONDS", "15"))
     # Keeps the visitor's first touch (attribution) for 90 days.
     PERMANENT_SESSION_LIFETIME = timedelta(days=90)
     # Send the cookie only when it changes, not on every page a reader opens.

@@ -3,9 +3,17 @@
 import os
 import time
 
-from bench import article_page, booking_post, owner_leads, print_figures, slots, table
+from bench import (
+    article_page,
+    booking_post,
+    calendar_sync,
+    owner_leads,
+    print_figures,
+    slots,
+    table,
+)
 
-BENCHMARKS = (article_page, slots, booking_post, owner_leads)
+BENCHMARKS = (article_page, slots, calendar_sync, booking_post, owner_leads)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ bp = Blueprint("owner", __name__, url_prefix="/owner")
 from blueprints.owner import (  # noqa: E402,F401
     auth,
     availability,
+    calendars,
     dashboard,
     lead_detail,
     leads,
@@ -15,4 +16,5 @@ from blueprints.owner import (  # noqa: E402,F401
     security,
     times,
 )
+from blueprints.owner.calendar_cli import calendar_cli  # noqa: E402,F401  (registered in app.py)
 from blueprints.owner.cli import owner_cli  # noqa: E402,F401  (registered in app.py)

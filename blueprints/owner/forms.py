@@ -39,3 +39,19 @@ class ReauthForm(SafeForm):
 
 class ActionForm(SafeForm):
     """A form with nothing but its CSRF token, for POST-only buttons (logout, erase)."""
+
+
+class CalendarFeedForm(SafeForm):
+    """A calendar's private feed address ("secret address in iCal format")."""
+
+    url = StringField(
+        "Feed address",
+        validators=[
+            DataRequired("Enter the feed's address."),
+            Length(max=2000, message="That address is longer than 2,000 characters."),
+        ],
+    )
+    name = StringField(
+        "Name (optional)",
+        validators=[Length(max=200, message="Keep the name under 200 characters.")],
+    )

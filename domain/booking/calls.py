@@ -21,6 +21,7 @@ from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
+from domain.calendar.sync import calendar_busy
 from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
@@ -117,6 +118,7 @@ class Booked:
 def busy_bookings(
     session: Session, rules: AvailabilityRules, now: datetime, excluding: int | None = None
 ) -> list[Busy]:
+    """Every span the owner is busy: active calls, and busy times from their calendars."""
     horizon_end = now + rules.min_notice + timedelta(days=rules.horizon_days + 2)
     # Only the three times: this runs on every picker page and inside the booking lock.
     query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
@@ -128,10 +130,12 @@ def busy_bookings(
         query = query.where(Booking.id != excluding)
     buffer = timedelta(minutes=rules.buffer_minutes)
     # The slot check adds today's buffer to `end`; the stored span may carry an older one.
-    return [
+    calls = [
         Busy(start, max(end, blocked_until - buffer))
         for start, end, blocked_until in session.execute(query)
     ]
+    # The owner's own calendars block times too, with the same buffer, but are not calls.
+    return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
 
 
 def booking_for_submission(session: Session, submission_key: str) -> Booking | None:

@@ -46,10 +46,13 @@ class AvailabilityRules:
 
 @dataclass(frozen=True)
 class Busy:
-    """An existing active booking; aware datetimes, `end` excludes the buffer."""
+    """A span the owner is busy: an active booking, or (`is_call` False) a busy time from
+    the owner's own calendars. Aware datetimes; `end` excludes the buffer. Only calls
+    count towards the daily limit."""
 
     start: datetime
     end: datetime
+    is_call: bool = True
 
 
 def blocked_interval(
@@ -116,9 +119,12 @@ class _Schedule:
         self.now = _to_utc(now)
         self.today = self.local_date(self.now)
         self.last_day = self.today + timedelta(days=rules.horizon_days)
+        bookings = list(bookings)
         ordered = sorted((_to_utc(b.start), _to_utc(b.end)) for b in bookings)
         self.busy_starts, self.busy_ends = _merge_busy(ordered, rules.buffer_minutes)
-        self.calls_per_day = Counter(self.local_date(start) for start, _ in ordered)
+        self.calls_per_day = Counter(
+            self.local_date(_to_utc(b.start)) for b in bookings if b.is_call
+        )
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()

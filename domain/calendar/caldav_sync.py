@@ -194,6 +194,9 @@ def caldav_busy_spans(
 
 def replace_busy_rows(session: Session, spans: list[tuple[datetime, datetime]]) -> None:
     """The "caldav" rows become `spans`, in the caller's transaction (no commit)."""
+    # Two workers may read at once: without the lock both deletes could miss the other's
+    # inserts, and the rows would double until the next read.
+    lock_for_transaction(session, "busy_interval:caldav")
     session.execute(delete(BusyInterval).where(BusyInterval.source == SOURCE))
     session.add_all(
         BusyInterval(source=SOURCE, feed_id=None, starts_at=start, ends_at=end)
