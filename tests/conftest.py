@@ -26,7 +26,12 @@ from app import create_app  # noqa: E402
 from config import normalise_database_url  # noqa: E402
 from extensions import db  # noqa: E402
 
-pytest_plugins = ["tests.mail_fixtures", "tests.outage", "tests.radicale_fixtures", "tests.feed_server"]
+pytest_plugins = [
+    "tests.mail_fixtures",
+    "tests.outage",
+    "tests.radicale_fixtures",
+    "tests.feed_server",
+]
 
 TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", "").strip())
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")

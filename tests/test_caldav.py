@@ -437,3 +437,20 @@ def test_the_calendar_name_is_found_whatever_its_case(app, visitor, runner, cald
     booked(app, visitor, runner)
     send_outbox(runner)
     assert len(events_in(caldav_calendar)) == 1
+
+
+def test_the_calendar_sync_reads_caldav_too_and_the_meeting_leaves_book(
+    app, visitor, runner, caldav_calendar
+):
+    day = client_meeting_day()
+    caldav_calendar.save_event(CLIENT_MEETING.format(day=day.strftime("%Y%m%d")))
+    meeting = london(day, 10).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before_the_meeting = london(day, 9).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert meeting in visitor.free_slots()
+
+    result = runner.invoke(args=["calendar", "sync"])  # what the worker runs every 5 min
+
+    assert result.exit_code == 0, result.output
+    free = visitor.free_slots()
+    assert meeting not in free
+    assert before_the_meeting in free

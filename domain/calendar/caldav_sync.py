@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from domain.booking.slots import AvailabilityRules
 from domain.calendar.busy import CalendarDataError, busy_intervals, merge, parse_calendars
 from domain.calendar.files import booking_uid_pattern
+from domain.platform.database import lock_for_transaction
 from models import BusyInterval
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_rules
-from domain.calendar.caldav_sync import sync_caldav_busy
 from domain.booking.slots import AvailabilityRules, Busy
 from domain.calendar.busy import CalendarDataError, busy_intervals, event_count, parse_calendars
+from domain.calendar.caldav_sync import sync_caldav_busy
 from domain.calendar.feeds import FeedError, FetchOptions, fetch_feed, options_from_settings
 from domain.platform.database import serialised_write
 from models import BusyInterval, CalendarFeed

@@ -8,7 +8,7 @@ correct raises a LeadActionError whose text is the message to show.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
