@@ -11,6 +11,7 @@ from blueprints.owner import (  # noqa: E402,F401
     dashboard,
     lead_detail,
     leads,
+    location,
     login,
     security,
 )
