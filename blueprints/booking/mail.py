@@ -12,11 +12,13 @@ from flask import current_app, url_for
 
 from domain.booking.calls import REMINDER_KIND, PlannedEmail
 from domain.booking.links import link_placeholder
+from domain.booking.location import CallLocation, describe_location, load_location
 from domain.booking.tokens import utc_now
 from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
 from domain.leads.details import differing_details
 from domain.mail import emails
 from domain.mail.emails import CallDetails
+from extensions import db
 from models import Booking, Lead
 
 CALL_TITLE = "AI strategy call with {owner}"
@@ -54,20 +56,71 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
         source_article_title=article.title if article else booking.source_article,
         attribution=booking.attribution or {},
         lead_differences=tuple(differing_details(lead, booking)),
+        location=load_location(db.session),
+        visitor_phone=booking.phone,
+        lead_url=lead_url(booking.lead.id),
     )
 
 
-def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
-    """The call's invite; `link` is its manage URL (or the placeholder of one)."""
+def lead_url(lead_id: int) -> str:
+    return current_app.config["SITE_URL"] + url_for("owner.lead", lead_id=lead_id)
+
+
+def calendar_uid(booking: Booking) -> str:
+    """One UID per call, shared by the visitor's and the owner's invites and the feed, so
+    every calendar holding the call updates the same event."""
     config = current_app.config
     host = config["SITE_URL"].split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+    return f"booking-{booking.id}@{host}"
+
+
+def location_fields(location: CallLocation | None, phone: str | None, owner: str) -> dict:
+    """The .ics LOCATION, and the text the description gives for where the call is."""
+    return {
+        "location": location.calendar_text(phone) if location else None,
+        "where": describe_location(location, phone, owner),
+    }
+
+
+def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
+    """The visitor's invite; `link` is its manage URL (or the placeholder of one)."""
+    config = current_app.config
+    location = load_location(db.session)
+    where = location_fields(location, booking.phone, config["OWNER_NAME"])
     return booking_ics(
-        uid=f"booking-{booking.id}@{host}",
+        uid=calendar_uid(booking),
         start=booking.starts_at,
         end=booking.ends_at,
         summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),
-        description=f"Strategy call with {config['OWNER_NAME']}. Manage or reschedule: {link}",
-        location_url=link,
+        description=f"Strategy call with {config['OWNER_NAME']}.\nWhere: {where['where']}\n"
+        f"Manage or reschedule: {link}",
+        location_url=location.url if location and location.kind == "video" else link,
+        location=where["location"],
+        organizer_name=config["OWNER_NAME"],
+        organizer_email=config["OWNER_EMAIL"],
+        attendee_name=booking.name,
+        attendee_email=booking.email,
+        sequence=booking.sequence,
+        method=method,
+        now=utc_now(),
+    )
+
+
+def owner_ics_text(booking: Booking, method: str = "REQUEST") -> str:
+    """The owner's invite: the same call (same UID and SEQUENCE) as the visitor's, with the
+    lead's page instead of the visitor's private link, which the owner must not hold."""
+    config = current_app.config
+    location = load_location(db.session)
+    where = location_fields(location, booking.phone, "You")
+    page = lead_url(booking.lead.id)
+    return booking_ics(
+        uid=calendar_uid(booking),
+        start=booking.starts_at,
+        end=booking.ends_at,
+        summary=f"Strategy call: {booking.name} ({booking.company})",
+        description=f"Fit {booking.fit_score}/100.\nWhere: {where['where']}\nLead: {page}",
+        location_url=location.url if location and location.kind == "video" else page,
+        location=where["location"],
         organizer_name=config["OWNER_NAME"],
         organizer_email=config["OWNER_EMAIL"],
         attendee_name=booking.name,
@@ -122,7 +175,9 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
                 emails.visitor_confirmation(details, ics_text(booking, link)),
                 "visitor_confirmation",
             ),
-            PlannedEmail(emails.owner_notification(details), "owner_notification"),
+            PlannedEmail(
+                emails.owner_notification(details, owner_ics_text(booking)), "owner_notification"
+            ),
             *reminders_for(details, booking, now),
         ]
     if event == "rescheduled":
@@ -131,7 +186,10 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
                 emails.visitor_reschedule(details, previous, ics_text(booking, link)),
                 "visitor_reschedule",
             ),
-            PlannedEmail(emails.owner_reschedule(details, previous), "owner_reschedule"),
+            PlannedEmail(
+                emails.owner_reschedule(details, previous, owner_ics_text(booking)),
+                "owner_reschedule",
+            ),
             *reminders_for(details, booking, now),
         ]
     if event == "cancelled":
@@ -140,6 +198,9 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
                 emails.visitor_cancellation(details, ics_text(booking, link, "CANCEL")),
                 "visitor_cancellation",
             ),
-            PlannedEmail(emails.owner_cancellation(details), "owner_cancellation"),
+            PlannedEmail(
+                emails.owner_cancellation(details, owner_ics_text(booking, "CANCEL")),
+                "owner_cancellation",
+            ),
         ]
     raise ValueError(f"unknown booking event {event!r}")

@@ -6,6 +6,7 @@ are in domain/booking/location.py, which the command line uses too.
 
 from flask import flash, redirect, url_for
 from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from blueprints.owner import bp
@@ -16,11 +17,11 @@ from forms import SafeForm
 
 # The radio's choices: each names the kind, and what the one text box then holds.
 KINDS = [
-    ("", "Not set yet (visitors read “the link will follow by email”)"),
-    ("video", "Video call: give the https:// meeting link"),
-    (OWNER_CALLS, "Phone: you call the visitor, who gives their number when booking"),
-    ("phone", "Phone: the visitor calls you; give your number with its country code"),
-    ("in-person", "In person: give the address"),
+    SelectChoice("", "Not set yet (visitors read “the link will follow by email”)"),
+    SelectChoice("video", "Video call: give the https:// meeting link"),
+    SelectChoice(OWNER_CALLS, "Phone: you call the visitor, who gives their number when booking"),
+    SelectChoice("phone", "Phone: the visitor calls you; give your number with its country code"),
+    SelectChoice("in-person", "In person: give the address"),
 ]
 VALUE_NEEDED = {"video", "phone", "in-person"}
 

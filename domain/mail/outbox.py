@@ -83,6 +83,7 @@ def enqueue(
         lead_id=lead_id,
         booking_id=booking_id,
         to_address=draft.to,
+        reply_to=draft.reply_to or None,
         subject=draft.subject,
         body_text=draft.body_text,
         attachments=[dict(attachment) for attachment in draft.attachments],
@@ -168,7 +169,7 @@ def _load(session: Session, message_id: int):
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
     columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
-    columns += [OutboxMessage.link_booking_ids]
+    columns += [OutboxMessage.link_booking_ids, OutboxMessage.reply_to]
     message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
@@ -229,6 +230,7 @@ def _attempt(
             attachments=attachments,
             message_id=_message_id(message, sender),
             now=now,
+            reply_to=message.reply_to,
         )
     except (ValueError, TypeError) as error:
         return PermanentMailError(f"cannot build the message: {error}")
