@@ -53,6 +53,7 @@ class BookingRequest:
     source_article: str | None = None
     attribution: dict = field(default_factory=dict)
     client_key: str | None = None  # a keyed hash of the client's address
+    phone: str | None = None  # E.164, when the owner calls the visitor
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,7 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
         owner_timezone=rules.timezone,
         situation=[signal.label for signal in request.signals],
         message=request.message,
+        phone=request.phone,
         source_article=request.source_article,
         attribution=request.attribution,
         fit_score=score,

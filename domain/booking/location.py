@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import phonenumbers
-
 from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_values, save_values
@@ -62,6 +61,17 @@ class CallLocation:
             return f"Phone call: please call {display_phone(self.value)}."
         return f"In person: {self.value}"
 
+    def before_booking(self, owner_name: str = "We") -> str:
+        """For /book, which anyone (and any crawler) reads: how the call happens, without
+        the meeting link or the owner's number, which come with the confirmation."""
+        if self.kind == "video":
+            return "Video call: the link comes with your confirmation."
+        if self.owner_calls:
+            return f"Phone call: {owner_name} calls you on the number you give below."
+        if self.kind == "phone":
+            return f"Phone call: you call {owner_name}; the number comes with your confirmation."
+        return f"In person: {self.value}"
+
     def calendar_text(self, visitor_phone: str | None = None) -> str:
         """For the .ics LOCATION: the link, the number or the address itself."""
         if self.owner_calls:
@@ -72,7 +82,7 @@ class CallLocation:
 
 
 def parse_location(text: str) -> CallLocation:
-    """"KIND:VALUE" -> CallLocation, or LocationError saying what is wrong."""
+    """ "KIND:VALUE" -> CallLocation, or LocationError saying what is wrong."""
     text = (text or "").strip()
     if not text:
         raise LocationError("Give a location like video:https://…, phone:owner-calls, "
