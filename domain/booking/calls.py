@@ -25,9 +25,12 @@ from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.outbox import cancel_pending, enqueue
 from domain.platform.database import lock_for_transaction, serialised_write
-from models import Booking, Lead
+from models import Booking, Lead, LeadEvent
 
 REMINDER_KIND = "visitor_reminder"
+# A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
+# stay where the owner put them; so do lost and spam, which only the owner reopens.
+MOVED_BY_A_BOOKING = ("new", "contacted")
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         session.add(booking)
         token = mint_link(session, booking, now)
         refresh_next_call(session, lead, now)
+        mark_call_booked(session, lead, now)
         if request.source_article:
             upsert_counts(
                 session.connection(), {(request.source_article, now.date(), "bookings"): 1}
@@ -230,6 +234,25 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
         sequence=0,
         created_at=now,
     )
+
+
+def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
+    """"Call booked" on the lead, with its status change on the timeline (the booking has
+    its own entry there already); no change for a lead further along."""
+    if lead.status not in MOVED_BY_A_BOOKING:
+        return
+    session.add(
+        LeadEvent(
+            lead_id=lead.id,
+            at=now,
+            kind="status",
+            body="They booked a call.",
+            from_status=lead.status,
+            to_status="call_booked",
+        )
+    )
+    lead.status = "call_booked"
+    lead.updated_at = now
 
 
 def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:
