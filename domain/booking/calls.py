@@ -237,7 +237,7 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
 
 
 def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
-    """"Call booked" on the lead, with its status change on the timeline (the booking has
+    """Mark the lead "call booked", with its status change on the timeline (the booking has
     its own entry there already); no change for a lead further along."""
     if lead.status not in MOVED_BY_A_BOOKING:
         return
