@@ -15,8 +15,10 @@ from domain.booking.links import link_placeholder
 from domain.booking.location import CallLocation, describe_location, load_location
 from domain.booking.tokens import utc_now
 from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.leads.brief import call_brief
 from domain.leads.details import differing_details
 from domain.mail import emails
+from domain.mail.brief_email import BRIEF_KIND, owner_brief
 from domain.mail.emails import CallDetails
 from extensions import db
 from models import Booking, Lead
@@ -165,6 +167,27 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
     return [PlannedEmail(emails.visitor_reminder(details), REMINDER_KIND, send_at)]
 
 
+def brief_for(lead: Lead, booking: Booking, now: datetime) -> list[PlannedEmail]:
+    """The owner's brief, due BRIEF_HOURS_BEFORE the call (at once if that has passed)."""
+    config = current_app.config
+    library = current_app.extensions["library"]
+
+    def title_of(slug: str) -> str:
+        article = library.article(slug)
+        return article.title if article else slug
+
+    location = load_location(db.session)
+    draft = owner_brief(
+        call_brief(lead, booking, title_of),
+        to=config["OWNER_EMAIL"],
+        zone=booking.owner_timezone,
+        where=describe_location(location, booking.phone, "You"),
+        lead_url=lead_url(lead.id),
+    )
+    due = booking.starts_at - timedelta(hours=config["BRIEF_HOURS_BEFORE"])
+    return [PlannedEmail(draft, BRIEF_KIND, max(due, now))]
+
+
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
     details = details_of(lead, booking)
     link = link_placeholder(booking.id)
@@ -179,6 +202,7 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
                 emails.owner_notification(details, owner_ics_text(booking)), "owner_notification"
             ),
             *reminders_for(details, booking, now),
+            *brief_for(lead, booking, now),
         ]
     if event == "rescheduled":
         return [
@@ -191,6 +215,7 @@ def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | N
                 "owner_reschedule",
             ),
             *reminders_for(details, booking, now),
+            *brief_for(lead, booking, now),
         ]
     if event == "cancelled":
         return [

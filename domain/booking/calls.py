@@ -23,11 +23,14 @@ from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.content.counters import upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
+from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import cancel_pending, enqueue
 from domain.platform.database import lock_for_transaction, serialised_write
 from models import Booking, Lead, LeadEvent
 
 REMINDER_KIND = "visitor_reminder"
+# Sent ahead of the call: a new time or a cancellation stops the ones still waiting.
+TIMED_KINDS = (REMINDER_KIND, BRIEF_KIND)
 # A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
 # stay where the owner put them; so do lost and spam, which only the owner reopens.
 MOVED_BY_A_BOOKING = ("new", "contacted")
@@ -312,7 +315,7 @@ def reschedule_call(
             booking.visitor_timezone = visitor_timezone
             booking.sequence += 1
             refresh_next_call(session, booking.lead, now)
-            cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+            cancel_pending(session, booking_id=booking.id, kinds=TIMED_KINDS)
             planned = plan_emails(booking.lead, booking, "rescheduled", previous_start)
             queue_emails(session, planned, booking.lead, booking, now)
     except IntegrityError as error:
@@ -329,7 +332,7 @@ def cancel_call(
         booking.cancelled_at = now
         booking.sequence += 1
         refresh_next_call(session, booking.lead, now)
-        cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+        cancel_pending(session, booking_id=booking.id, kinds=TIMED_KINDS)
         queue_emails(
             session,
             plan_emails(booking.lead, booking, "cancelled", None),

@@ -11,27 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.booking.location import CallLocation, describe_location, display_phone
+
+# Sizes by their label ("51–200 people"), never our code ("51-200").
+from domain.leads.brief import describe_touch, size_label
 from domain.leads.details import DETAIL_LABELS
-from domain.leads.scoring import COMPANY_SIZES
 from domain.mail.mailer import reply_to_address
 
 ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
-TOUCH_FIELDS = (
-    ("utm_source", "source"),
-    ("utm_medium", "medium"),
-    ("utm_campaign", "campaign"),
-    ("utm_term", "term"),
-    ("utm_content", "content"),
-    ("referrer", "referrer"),
-    ("landing", "landed on"),
-)
 INVITE_FILENAME = "strategy-call.ics"
-SIZE_LABELS = dict(COMPANY_SIZES)
-
-
-def size_label(code: str) -> str:
-    """ "51-200" -> "51–200 people": emails show what the visitor chose, not our code."""
-    return SIZE_LABELS.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -217,21 +204,14 @@ def visitor_reschedule(details: CallDetails, previous_start: datetime, ics_text:
     )
 
 
-def _describe_touch(touch: Mapping[str, Any] | None) -> str:
-    if not touch:
-        return "not recorded"
-    parts = [f"{label} {touch[key]}" for key, label in TOUCH_FIELDS if touch.get(key)]
-    return ", ".join(parts) or "direct (no campaign tags, no referrer)"
-
-
 def _origin_lines(details: CallDetails) -> list[str]:
     attribution = details.attribution or {}
     article = details.source_article_title or "none (booked without an article)"
     articles_read = attribution.get("articles_read") or []
     return [
         f"  Article: {article}",
-        f"  First visit: {_describe_touch(attribution.get('first_touch'))}",
-        f"  Latest visit: {_describe_touch(attribution.get('last_touch'))}",
+        f"  First visit: {describe_touch(attribution.get('first_touch'))}",
+        f"  Latest visit: {describe_touch(attribution.get('last_touch'))}",
         f"  Articles read: {', '.join(articles_read) if articles_read else 'none recorded'}",
     ]
 
