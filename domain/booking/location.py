@@ -22,6 +22,10 @@ from models import AvailabilitySettings
 OWNER_CALLS = "owner-calls"
 NOT_SET_TEXT = "The link will follow by email."
 MAX_LENGTH = 500
+LOCATION_EXAMPLE = (
+    "Give a location like video:https://…, phone:owner-calls, phone:+44…, or in-person:an address."
+)
+PHONE_EXAMPLE = "Enter a phone number with its country code, like +44 20 7946 0018."
 
 
 class LocationError(ValueError):
@@ -85,8 +89,7 @@ def parse_location(text: str) -> CallLocation:
     """ "KIND:VALUE" -> CallLocation, or LocationError saying what is wrong."""
     text = (text or "").strip()
     if not text:
-        raise LocationError("Give a location like video:https://…, phone:owner-calls, "
-                            "phone:+44…, or in-person:an address.")  # fmt: skip
+        raise LocationError(LOCATION_EXAMPLE)
     if len(text) > MAX_LENGTH:
         raise LocationError(f"Keep the location to {MAX_LENGTH} characters or fewer.")
     if text_problem(text):
@@ -122,8 +125,7 @@ def _in_person(value: str) -> str:
 PARSERS = {"video": _video, "phone": _phone, "in-person": _in_person}
 
 
-def normalise_phone(value: str, message: str = "Enter a phone number with its country code, "
-                    "like +44 20 7946 0018.") -> str:  # fmt: skip
+def normalise_phone(value: str, message: str = PHONE_EXAMPLE) -> str:
     """A number in E.164 (+442079460018); LocationError when it is not a real number."""
     try:
         number = phonenumbers.parse(value, None)

@@ -84,8 +84,7 @@ def fit_reasons(booking: Booking) -> list[str]:
     if booking.suggested_engagement == "engineer":
         reasons.append(f"Suggested {engagement}: most of what they chose is engineering work")
     else:
-        reasons.append(f"Suggested {engagement}: what they chose points to architecture, or "
-                       "nothing outweighs it")  # fmt: skip
+        reasons.append(f"Suggested {engagement}: nothing they chose outweighs architecture")
     return reasons
 
 

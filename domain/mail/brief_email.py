@@ -17,16 +17,11 @@ def brief_text(brief: CallBrief, zone: str, where: str, lead_url: str) -> str:
     earlier = [f"{call.start:%Y-%m-%d} ({call.status})" for call in brief.earlier_calls]
     notes = [f"{note.at:%Y-%m-%d}: {' '.join(note.body.split())}" for note in brief.notes]
     phone = [f"Phone: {brief.phone}"] if brief.phone else []
+    who = f"{brief.name}, {brief.role} at {brief.company} ({brief.size})"
+    touch = f"Last touch: {brief.last_touch}"
     sections = [
         f"When: {format_call_time(brief.start, brief.end, zone)}\nWhere: {where}",
-        _section(
-            "Who is calling",
-            [
-                f"{brief.name}, {brief.role} at {brief.company} ({brief.size})",
-                f"Email: {brief.email}",
-                *phone,
-            ],
-        ),  # fmt: skip
+        _section("Who is calling", [who, f"Email: {brief.email}", *phone]),
         _section(
             f"Fit {brief.fit_score}/100, suggested {brief.engagement}",
             [f"- {reason}" for reason in brief.fit_reasons],
@@ -34,10 +29,7 @@ def brief_text(brief: CallBrief, zone: str, where: str, lead_url: str) -> str:
         _section("What prompts the call", [f"- {s}" for s in brief.situation] or ["(none chosen)"]),
         _section("Their message", message.splitlines()),
         _section("Articles read", list(brief.articles_read) or ["none recorded"]),
-        _section(
-            "Where they came from",
-            [f"First touch: {brief.first_touch}", f"Last touch: {brief.last_touch}"],
-        ),  # fmt: skip
+        _section("Where they came from", [f"First touch: {brief.first_touch}", touch]),
         _section("Earlier calls", earlier or ["none"]),
         _section("Notes", notes or ["none"]),
         f"The lead's page: {lead_url}",
