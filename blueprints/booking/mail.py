@@ -14,7 +14,7 @@ from domain.booking.calls import REMINDER_KIND, PlannedEmail
 from domain.booking.links import link_placeholder
 from domain.booking.location import CallLocation, describe_location, load_location
 from domain.booking.tokens import utc_now
-from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
+from domain.calendar.files import booking_ics, call_uid, google_calendar_url, outlook_calendar_url
 from domain.leads.brief import call_brief
 from domain.leads.details import differing_details
 from domain.mail import emails
@@ -69,11 +69,7 @@ def lead_url(lead_id: int) -> str:
 
 
 def calendar_uid(booking: Booking) -> str:
-    """One UID per call, shared by the visitor's and the owner's invites and the feed, so
-    every calendar holding the call updates the same event."""
-    config = current_app.config
-    host = config["SITE_URL"].split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
-    return f"booking-{booking.id}@{host}"
+    return call_uid(booking.id, current_app.config["SITE_URL"])
 
 
 def location_fields(location: CallLocation | None, phone: str | None, owner: str) -> dict:

@@ -8,6 +8,7 @@ bp = Blueprint("owner", __name__, url_prefix="/owner")
 from blueprints.owner import (  # noqa: E402,F401
     auth,
     availability,
+    calendar_feed,
     dashboard,
     lead_detail,
     leads,

@@ -22,6 +22,13 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def call_uid(booking_id: int, site_url: str) -> str:
+    """One UID per call, shared by the visitor's and the owner's invites and the owner's
+    feed, so that every calendar holding the call updates one event."""
+    host = site_url.split("://", 1)[-1].split("/")[0].split(":")[0] or "localhost"
+    return f"booking-{booking_id}@{host}"
+
+
 def _calendar_address(email: str, name: str) -> vCalAddress:
     address = vCalAddress(f"mailto:{email}")
     address.params["CN"] = name
