@@ -41,7 +41,7 @@ def show():
     click.echo(f"Dates off:       {', '.join(values.dates_off) or 'none'}")
     location = load_location(db.session)
     setting = f" ({location.setting})" if location else ""
-    click.echo(f"Where calls are: {describe_location(location, owner_name='You')}{setting}")
+    click.echo(f"Where calls are: {describe_location(location, for_owner=True)}{setting}")
 
 
 @availability_cli.command("set")

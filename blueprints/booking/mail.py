@@ -72,11 +72,13 @@ def calendar_uid(booking: Booking) -> str:
     return call_uid(booking.id, current_app.config["SITE_URL"])
 
 
-def location_fields(location: CallLocation | None, phone: str | None, owner: str) -> dict:
+def location_fields(
+    location: CallLocation | None, phone: str | None, owner: str = "", *, for_owner: bool = False
+) -> dict:
     """The .ics LOCATION, and the text the description gives for where the call is."""
     return {
         "location": location.calendar_text(phone) if location else None,
-        "where": describe_location(location, phone, owner),
+        "where": describe_location(location, phone, owner, for_owner=for_owner),
     }
 
 
@@ -109,7 +111,7 @@ def owner_ics_text(booking: Booking, method: str = "REQUEST") -> str:
     lead's page instead of the visitor's private link, which the owner must not hold."""
     config = current_app.config
     location = load_location(db.session)
-    where = location_fields(location, booking.phone, "You")
+    where = location_fields(location, booking.phone, for_owner=True)
     page = lead_url(booking.lead.id)
     return booking_ics(
         uid=calendar_uid(booking),
@@ -177,7 +179,7 @@ def brief_for(lead: Lead, booking: Booking, now: datetime) -> list[PlannedEmail]
         call_brief(lead, booking, title_of),
         to=config["OWNER_EMAIL"],
         zone=booking.owner_timezone,
-        where=describe_location(location, booking.phone, "You"),
+        where=describe_location(location, booking.phone, for_owner=True),
         lead_url=lead_url(lead.id),
     )
     due = booking.starts_at - timedelta(hours=config["BRIEF_HOURS_BEFORE"])

@@ -65,6 +65,15 @@ class CallLocation:
             return f"Phone call: please call {display_phone(self.value)}."
         return f"In person: {self.value}"
 
+    def for_owner(self, visitor_phone: str | None = None) -> str:
+        """The same, as the owner reads it (their emails, their invite, the command line)."""
+        if self.owner_calls:
+            number = display_phone(visitor_phone) if visitor_phone else "the number they gave"
+            return f"Phone call: you call them on {number}."
+        if self.kind == "phone":
+            return f"Phone call: they call you on {display_phone(self.value)}."
+        return self.describe()
+
     def before_booking(self, owner_name: str = "We") -> str:
         """For /book, which anyone (and any crawler) reads: how the call happens, without
         the meeting link or the owner's number, which come with the confirmation."""
@@ -157,9 +166,23 @@ def stored_location(setting: str | None) -> CallLocation | None:
 
 
 def describe_location(
-    location: CallLocation | None, visitor_phone: str | None = None, owner_name: str = "We"
+    location: CallLocation | None,
+    visitor_phone: str | None = None,
+    owner_name: str = "We",
+    *,
+    for_owner: bool = False,
 ) -> str:
-    return location.describe(visitor_phone, owner_name) if location else NOT_SET_TEXT
+    if location is None:
+        return (
+            "Not set yet: the visitor was told the link will follow by email."
+            if (for_owner)
+            else NOT_SET_TEXT
+        )
+    return (
+        location.for_owner(visitor_phone)
+        if for_owner
+        else location.describe(visitor_phone, owner_name)
+    )
 
 
 def load_location(session: Session) -> CallLocation | None:

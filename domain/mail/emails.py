@@ -293,7 +293,7 @@ def _owner_when(details: CallDetails, previous_start: datetime | None = None) ->
         lines.append(f"Was: {format_call_time(previous_start, previous_end, zone)}")
     # The visitor's own time is context for the owner: 08:00 there is an early start.
     visitor_when = format_call_time(details.start, details.end, details.visitor_timezone)
-    where_line = describe_location(details.location, details.visitor_phone, "You")
+    where_line = describe_location(details.location, details.visitor_phone, for_owner=True)
     return "\n".join([*lines, f"Their local time: {visitor_when}", f"Where: {where_line}"])
 
 
