@@ -263,6 +263,11 @@ def test_the_brief_arrives_two_hours_before_the_call(
         start, lead_id = booking.starts_at, booking.lead_id
     due = due_of(app, "owner_brief")
     assert due == start - timedelta(hours=2)
+    with app.app_context():  # written after the booking: the brief is made when it is sent
+        from domain.leads.actions import add_note
+
+        add_note(db.session, db.session.get(Lead, lead_id), "Prefers mornings.", datetime.now(UTC))
+        db.session.commit()
 
     run(runner, "outbox", "send")  # now: confirmation and notification only
     early = (due - timedelta(minutes=1)).isoformat()
@@ -288,6 +293,7 @@ def test_the_brief_arrives_two_hours_before_the_call(
         "First touch:",
         "Last touch:",
         "Earlier calls\n  none",
+        "Prefers mornings.",
         "Where: Phone call: you call them on +44 20 7946 0018.",
         f"https://example.test/owner/leads/{lead_id}",
     ):

@@ -20,6 +20,7 @@ from domain.leads.details import differing_details
 from domain.mail import emails
 from domain.mail.brief_email import BRIEF_KIND, owner_brief
 from domain.mail.emails import CallDetails
+from domain.mail.outbox import FRESH_DRAFTS
 from extensions import db
 from models import Booking, Lead
 
@@ -65,7 +66,9 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
 
 
 def lead_url(lead_id: int) -> str:
-    return current_app.config["SITE_URL"] + url_for("owner.lead", lead_id=lead_id)
+    # Built from the URL map, not url_for: the outbox sender has no request (FRESH_DRAFTS).
+    path = current_app.url_map.bind("localhost").build("owner.lead", {"lead_id": lead_id})
+    return current_app.config["SITE_URL"] + path
 
 
 def calendar_uid(booking: Booking) -> str:
@@ -167,6 +170,22 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
 
 def brief_for(lead: Lead, booking: Booking, now: datetime) -> list[PlannedEmail]:
     """The owner's brief, due BRIEF_HOURS_BEFORE the call (at once if that has passed)."""
+    due = booking.starts_at - timedelta(hours=current_app.config["BRIEF_HOURS_BEFORE"])
+    return [PlannedEmail(brief_draft(lead, booking), BRIEF_KIND, max(due, now))]
+
+
+def fresh_brief(session, booking_id: int):
+    """The brief as it reads at sending time: notes and calls added since booking count."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.status != "active":
+        return None
+    return brief_draft(booking.lead, booking)
+
+
+FRESH_DRAFTS[BRIEF_KIND] = fresh_brief
+
+
+def brief_draft(lead: Lead, booking: Booking):
     config = current_app.config
     library = current_app.extensions["library"]
 
@@ -175,15 +194,13 @@ def brief_for(lead: Lead, booking: Booking, now: datetime) -> list[PlannedEmail]
         return article.title if article else slug
 
     location = load_location(db.session)
-    draft = owner_brief(
+    return owner_brief(
         call_brief(lead, booking, title_of),
         to=config["OWNER_EMAIL"],
         zone=booking.owner_timezone,
         where=describe_location(location, booking.phone, for_owner=True),
         lead_url=lead_url(lead.id),
     )
-    due = booking.starts_at - timedelta(hours=config["BRIEF_HOURS_BEFORE"])
-    return [PlannedEmail(draft, BRIEF_KIND, max(due, now))]
 
 
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
