@@ -449,3 +449,21 @@ def test_regenerating_needs_the_csrf_token(csrf_on, app, client, owner_account):
     form = page.split('id="calendar-subscription"')[1]
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     assert client.post("/owner/calendar/regenerate", data={"csrf_token": token}).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"location_kind": "telepathy", "location_value": "x"},
+        {"location_kind": "in-person", "location_value": "Line one\r\nBcc: x@example.test"},
+        {"location_kind": "in-person", "location_value": "x" * 5000},
+        {"location_kind": "phone", "location_value": "+44 20 7946 0018\x00"},
+    ],
+)
+def test_hostile_location_input_gets_a_400_and_changes_nothing(owner, app, runner, data):
+    response = owner.post("/owner/availability/location", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'class="form-alert"' in page
+    assert re.search(r'<p class="error" id="location_(kind|value)-error">', page)
+    assert "Where calls are: Not set yet" in run(runner, "availability", "show")
