@@ -467,3 +467,13 @@ def test_hostile_location_input_gets_a_400_and_changes_nothing(owner, app, runne
     assert 'class="form-alert"' in page
     assert re.search(r'<p class="error" id="location_(kind|value)-error">', page)
     assert "Where calls are: Not set yet" in run(runner, "availability", "show")
+
+
+def test_the_links_email_says_where_too(mailing, app, client, runner, open_hours, smtp_server):
+    set_location(runner, f"video:{VIDEO}")
+    book(client)
+    assert client.post("/booking/links", data={"email": ADA}).status_code in (200, 303)
+    run(runner, "outbox", "send")
+    smtp_server.wait_for(3)
+    links = next(m for m in smtp_server.to(ADA) if m.subject == "Your strategy call links")
+    assert f"Where: Video call: {VIDEO}" in links.text
