@@ -477,3 +477,20 @@ def test_the_links_email_says_where_too(mailing, app, client, runner, open_hours
     smtp_server.wait_for(3)
     links = next(m for m in smtp_server.to(ADA) if m.subject == "Your strategy call links")
     assert f"Where: Video call: {VIDEO}" in links.text
+
+
+@pytest.mark.parametrize(
+    "name",
+    ['Eve <eve@evil.example>, "Mallory"', "Ada\r\nBcc: eve@evil.example", "Zoë Ünal-Ørsted"],
+)
+def test_reply_to_names_only_the_lead_whatever_its_name_says(name):
+    from email import message_from_bytes, policy
+
+    from domain.mail.mailer import build_message, reply_to_address
+
+    reply_to = reply_to_address(name, ADA)
+    raw = build_message("a@example.test", to=OWNER, subject="s", body_text="x",
+                        reply_to=reply_to).as_bytes()  # fmt: skip
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert [address.addr_spec for address in parsed["Reply-To"].addresses] == [ADA]
+    assert "Bcc" not in parsed
