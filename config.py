@@ -81,6 +81,8 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "Saed Shafane <calls@example.com>")
     OWNER_EMAIL = os.environ.get("OWNER_EMAIL", "owner@example.com")
     OWNER_NAME = os.environ.get("OWNER_NAME", "Saed Shafane")
+    # The owner's brief goes out this many hours before each call (0 sends it at booking).
+    BRIEF_HOURS_BEFORE = float(os.environ.get("BRIEF_HOURS_BEFORE", "2"))
     # Where to report a vulnerability (/.well-known/security.txt): OWNER_EMAIL if unset.
     SECURITY_CONTACT = os.environ.get("SECURITY_CONTACT", "")
     # Try to send a booking's emails right after it commits (a background thread); the

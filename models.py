@@ -76,6 +76,8 @@ class AvailabilitySettings(db.Model):
     horizon_days: Mapped[int] = mapped_column(Integer)
     daily_limit: Mapped[int | None] = mapped_column(Integer)
     dates_off: Mapped[list[str]] = mapped_column(JSON)
+    # Where calls happen, "KIND:VALUE" (domain/booking/location.py); None until the owner sets it.
+    call_location: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -181,6 +183,8 @@ class Owner(db.Model):
     totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The key of the private calendar subscription feed; regenerating it retires the old URL.
+    calendar_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecoveryCode(db.Model):
@@ -264,6 +268,8 @@ class Booking(db.Model):
     client_key: Mapped[str | None] = mapped_column(String(64))
     situation: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
+    # E.164, asked for only when the owner calls the visitor (location "phone:owner-calls").
+    phone: Mapped[str | None] = mapped_column(String(40))
     source_article: Mapped[str | None] = mapped_column(String(200))
     attribution: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     fit_score: Mapped[int] = mapped_column(Integer, default=0)
@@ -316,6 +322,7 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20), default="email", server_default="email")
     to_address: Mapped[str] = mapped_column(String(320))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     # [{"filename": ..., "content_type": ..., "content": ...}] (text attachments: .ics)

@@ -100,7 +100,8 @@ def test_a_valid_booking_redirects_to_its_confirmation(app, visitor):
     assert "calendar.google.com/calendar/render?action=TEMPLATE" in page
     assert "outlook.live.com/calendar" in page
     assert count(app, Booking) == 1
-    assert count(app, OutboxMessage) == 3  # confirmation, owner notification, reminder
+    # confirmation, owner notification, reminder, the owner's brief before the call
+    assert count(app, OutboxMessage) == 4
 
 
 def test_confirmation_names_both_zones_when_they_differ(client, open_hours):
@@ -238,7 +239,7 @@ def test_double_submit_books_once_and_shows_the_same_booking(app, visitor):
         app, again.headers["Location"]
     )
     assert count(app, Booking) == 1
-    assert count(app, OutboxMessage) == 3
+    assert count(app, OutboxMessage) == 4
 
 
 def test_returning_visitor_is_one_lead_with_two_bookings(app, visitor):
@@ -370,11 +371,16 @@ def test_call_days_ahead_gets_a_reminder_a_day_before(app):
         "visitor_confirmation",
         "owner_notification",
         "visitor_reminder",
+        "owner_brief",
     ]
 
 
 def test_call_booked_for_tomorrow_gets_no_reminder_that_would_repeat_the_confirmation(app):
-    assert planned_kinds(app, timedelta(hours=25)) == ["visitor_confirmation", "owner_notification"]
+    assert planned_kinds(app, timedelta(hours=25)) == [
+        "visitor_confirmation",
+        "owner_notification",
+        "owner_brief",
+    ]
 
 
 def test_changing_zone_or_day_keeps_answers_given_in_the_link(client, open_hours):

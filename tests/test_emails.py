@@ -12,6 +12,7 @@ START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)  # London winter: GMT, New Yor
 END = START + timedelta(minutes=30)
 PREVIOUS = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 ICS = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+CANCEL_ICS = "BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n"
 
 VISITOR_TIME = "Thursday 26 November 2026, 09:00–09:30 (America/New_York, EST)"
 OWNER_TIME = "Thursday 26 November 2026, 14:00–14:30 (Europe/London, GMT)"
@@ -24,7 +25,7 @@ def details() -> CallDetails:
         visitor_email="ada@analytical.example",
         company="Analytical Engines Ltd",
         role="Chief Technology Officer",
-        company_size="51–200 people",
+        company_size="51-200",  # the stored code; emails show its label
         situation=("AI pilots that never reach production", "No one owns the AI roadmap"),
         message="Three pilots, no plan.\nWe need someone to design the whole system.",
         fit_score=78,
@@ -63,9 +64,9 @@ def visitor_drafts(details):
 
 def owner_drafts(details):
     return {
-        "notification": emails.owner_notification(details),
-        "cancellation": emails.owner_cancellation(details),
-        "reschedule": emails.owner_reschedule(details, PREVIOUS),
+        "notification": emails.owner_notification(details, ICS),
+        "cancellation": emails.owner_cancellation(details, CANCEL_ICS),
+        "reschedule": emails.owner_reschedule(details, PREVIOUS, ICS),
     }
 
 
@@ -160,7 +161,7 @@ def test_confirmation_attaches_the_invite(details):
 
 
 def test_owner_notification_has_every_answer_the_score_and_the_source(details):
-    draft = emails.owner_notification(details)
+    draft = emails.owner_notification(details, ICS)
     body = draft.body_text
     assert draft.subject == (
         "New strategy call: Ada Lovelace (Analytical Engines Ltd), "
@@ -183,7 +184,10 @@ def test_owner_notification_has_every_answer_the_score_and_the_source(details):
         "Articles read: ai-systems-architect-vs-ai-engineer, agent-orchestration",
     ):
         assert answer in body
-    assert draft.attachments == ()
+    assert "51-200" not in body
+    # The owner's own invite rides along, and answering the email answers the lead.
+    assert draft.attachments[0]["content_type"] == "text/calendar; method=REQUEST"
+    assert draft.reply_to == "Ada Lovelace <ada@analytical.example>"
 
 
 def test_owner_notification_without_article_tags_or_answers(details):
@@ -195,7 +199,7 @@ def test_owner_notification_without_article_tags_or_answers(details):
         message="  ",
         suggested_engagement="engineer",
     )
-    body = emails.owner_notification(bare).body_text
+    body = emails.owner_notification(bare, ICS).body_text
     assert "Article: none (booked without an article)" in body
     assert "First visit: not recorded" in body
     assert "Latest visit: landed on /book" in body
@@ -215,7 +219,7 @@ def test_cancellation_sends_a_cancel_invite_to_the_visitor(details):
     assert visitor.subject.startswith("Cancelled:")
     assert visitor.attachments[0]["content_type"] == "text/calendar; method=CANCEL"
     assert "cancelled" in visitor.body_text
-    owner = emails.owner_cancellation(details)
+    owner = emails.owner_cancellation(details, CANCEL_ICS)
     assert owner.subject.startswith("Cancelled: strategy call with Ada Lovelace")
     assert "free again" in owner.body_text
 
@@ -227,6 +231,6 @@ def test_reschedule_shows_the_new_and_the_old_time_in_each_readers_zone(details)
         visitor.body_text
     )
     assert visitor.attachments[0]["content_type"] == "text/calendar; method=REQUEST"
-    owner = emails.owner_reschedule(details, PREVIOUS)
+    owner = emails.owner_reschedule(details, PREVIOUS, ICS)
     assert "Was: Tuesday 24 November 2026, 16:00–16:30 (Europe/London, GMT)" in owner.body_text
     assert owner.subject.startswith("Moved: strategy call with Ada Lovelace")

@@ -153,14 +153,15 @@ def test_outbox_gauges_follow_what_is_queued_sent_and_failed(
     assert value(text, "database_up") == 1
     assert value(text, "outbox_waiting_messages") == 0
     assert value(text, "outbox_oldest_due_age_seconds") == 0
-    assert visitor.book().status_code == 303  # confirmation, owner's notice, reminder later
+    # confirmation, owner's notice; the reminder and the owner's brief later
+    assert visitor.book().status_code == 303
     text = scrape(client)
-    assert value(text, "outbox_waiting_messages") == 3
+    assert value(text, "outbox_waiting_messages") == 4
     assert value(text, "outbox_oldest_due_age_seconds") >= 0
     smtp_server.refuse(VALID_ANSWERS["email"], "550 5.1.1 unknown")
     runner.invoke(args=["outbox", "send"])
     text = scrape(client)
-    assert value(text, "outbox_waiting_messages") == 1  # the reminder, not due yet
+    assert value(text, "outbox_waiting_messages") == 2  # the reminder and brief, not due yet
     assert value(text, "outbox_failed_messages") == 1
     assert value(text, "outbox_oldest_due_age_seconds") == 0
 

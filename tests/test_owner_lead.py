@@ -130,8 +130,9 @@ def test_pipeline_marks_the_current_step(owner, lead_id):
         "Lost",
         "Spam",
     ]
-    assert '<li aria-current="step"><strong>New</strong></li>' in pipeline
-    assert '<option value="new" selected>New</option>' in page
+    # The lead booked a call, which moved it on from New (issue 9).
+    assert '<li aria-current="step"><strong>Call booked</strong></li>' in pipeline
+    assert '<option value="call_booked" selected>Call booked</option>' in page
 
 
 def test_status_change_writes_the_timeline_and_counts_won_then_unwon(app, owner, lead_id):
@@ -145,7 +146,7 @@ def test_status_change_writes_the_timeline_and_counts_won_then_unwon(app, owner,
     assert won_total(app) == 1
     page = text_of(owner.get(f"/owner/leads/{lead_id}"))
     assert "Status changed to Won." in page
-    assert "Status changed from New to Won" in page and "Signed the SOW" in page
+    assert "Status changed from Call booked to Won" in page and "Signed the SOW" in page
     assert '<li aria-current="step"><strong>Won</strong></li>' in page
 
     owner.post(f"/owner/leads/{lead_id}/status", data={"status": "proposal"})
@@ -153,7 +154,11 @@ def test_status_change_writes_the_timeline_and_counts_won_then_unwon(app, owner,
     with app.app_context():
         events = db.session.scalars(select(LeadEvent).order_by(LeadEvent.at)).all()
         moves = [(e.kind, e.from_status, e.to_status) for e in events]
-    assert moves == [("status", "new", "won"), ("status", "won", "proposal")]
+    assert moves == [
+        ("status", "new", "call_booked"),  # the booking moved it on
+        ("status", "call_booked", "won"),
+        ("status", "won", "proposal"),
+    ]
 
 
 def test_unknown_or_unchanged_status_is_refused(app, owner, lead_id):
@@ -162,18 +167,18 @@ def test_unknown_or_unchanged_status_is_refused(app, owner, lead_id):
     )
     assert "Choose one of the pipeline" in text_of(response)
     response = owner.post(
-        f"/owner/leads/{lead_id}/status", data={"status": "new"}, follow_redirects=True
+        f"/owner/leads/{lead_id}/status", data={"status": "call_booked"}, follow_redirects=True
     )
-    assert "The lead is already New." in text_of(response)
-    assert lead_status_of(app, lead_id) == "new"
-    assert count(app, LeadEvent) == 0
+    assert "The lead is already Call booked." in text_of(response)
+    assert lead_status_of(app, lead_id) == "call_booked"
+    assert count(app, LeadEvent) == 1  # only the booking's own move to "call booked"
 
 
 def test_note_appears_in_the_timeline_with_its_time_stamp(app, owner, lead_id):
     response = owner.post(f"/owner/leads/{lead_id}/notes", data={"body": "Call went well.\r\n"})
     assert response.status_code == 303
     with app.app_context():
-        note = db.session.scalar(select(LeadEvent))
+        note = db.session.scalar(select(LeadEvent).where(LeadEvent.kind == "note"))
         assert (note.kind, note.body) == ("note", "Call went well.")
         at = note.at
     page = text_of(owner.get(f"/owner/leads/{lead_id}"))
@@ -197,7 +202,7 @@ def test_empty_or_oversized_note_is_refused_with_the_text_kept(app, owner, lead_
     textarea = re.search(r'<textarea id="note-body"[^>]*>(.*?)</textarea>', page, re.S)
     assert 'aria-invalid="true"' in textarea.group(0)
     assert textarea.group(1) == html.escape(body, quote=True)
-    assert count(app, LeadEvent) == 0
+    assert count(app, LeadEvent) == 1  # the booking's move to "call booked", no note
 
 
 @pytest.mark.parametrize(("outcome", "shown"), [("completed", "Completed"), ("no_show", "No-show")])
@@ -267,7 +272,10 @@ def test_json_export_is_an_attachment_with_answers_bookings_and_events(app, owne
     assert booking["message"] == VALID_ANSWERS["message"]
     assert booking["status"] == "active" and len(booking["situation"]) == 2
     assert booking["attribution"]["last_touch"]["utm_source"] == "linkedin"
-    assert [(e["kind"], e["body"]) for e in data["events"]] == [("note", "First note")]
+    assert [(e["kind"], e["body"]) for e in data["events"]] == [
+        ("status", "They booked a call."),
+        ("note", "First note"),
+    ]
 
 
 def stat_rows(app) -> list[tuple]:
@@ -290,7 +298,8 @@ def test_erase_removes_lead_calls_events_and_emails_but_keeps_funnel_counts(app,
     add_booking(app, lead_id, datetime.now(UTC) - timedelta(days=2))
     owner.post(f"/owner/leads/{lead_id}/notes", data={"body": "Asked to be forgotten."})
     owner.post(f"/owner/leads/{lead_id}/status", data={"status": "won"})
-    assert count(app, OutboxMessage) > 2 and count(app, LeadEvent) == 2
+    # Each booking's move to "call booked" (Ada's, Grace's), the note, the status change.
+    assert count(app, OutboxMessage) > 2 and count(app, LeadEvent) == 4
     counts_before = stat_rows(app)
     assert counts_before and sum(row[-1] for row in counts_before) == 1
 
@@ -307,7 +316,7 @@ def test_erase_removes_lead_calls_events_and_emails_but_keeps_funnel_counts(app,
             left = db.session.scalars(select(model.lead_id).distinct()).all()
             assert left in ([keep], []), model
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
-    assert count(app, LeadEvent) == 0 and count(app, OutboxMessage) > 0
+    assert count(app, LeadEvent) == 1 and count(app, OutboxMessage) > 0  # Grace's
     assert stat_rows(app) == counts_before
     assert owner.get(f"/owner/leads/{lead_id}").status_code == 404
 
@@ -341,7 +350,7 @@ def test_visitor_markup_is_escaped_on_the_page_and_plain_data_in_json(app, owner
     assert data["lead"]["name"] == XSS and data["lead"]["company_size"] == SHORT_XSS
     assert data["bookings"][0]["message"] == XSS
     assert data["lead"]["first_touch"]["utm_source"] == XSS
-    assert data["events"][0]["body"] == XSS
+    assert data["events"][-1]["body"] == XSS
 
 
 def test_anonymous_visitors_are_sent_to_login_and_json_gets_401(app, client, open_hours):
@@ -358,7 +367,7 @@ def test_anonymous_visitors_are_sent_to_login_and_json_gets_401(app, client, ope
         assert response.status_code == 302 and "/owner/login" in response.headers["Location"]
     response = client.get(f"/owner/leads/{lead_id}.json")
     assert response.status_code == 401 and response.json == {"error": "login required"}
-    assert count(app, Lead) == 1 and count(app, LeadEvent) == 0
+    assert count(app, Lead) == 1 and count(app, LeadEvent) == 1  # only the booking's
 
 
 @pytest.fixture
@@ -404,8 +413,9 @@ def test_timeline_merges_notes_status_and_calls_newest_first(app, owner, lead_id
         entries = timeline(db.session.get(Lead, lead_id))
         kinds = [entry.kind for entry in entries]
         times = [entry.at for entry in entries]
-    # future call, status, note, this booking's "booked", the earlier call's cancel and booking
-    assert kinds == ["call", "status", "note", "booked", "cancelled", "booked"]
+    # future call, status, note, this booking's move to "call booked" and its "booked", the
+    # earlier call's cancel and booking
+    assert kinds == ["call", "status", "note", "status", "booked", "cancelled", "booked"]
     assert times == sorted(times, reverse=True)
 
 

@@ -11,9 +11,16 @@ from domain.booking.availability import (
     parse_ranges,
     save_values,
 )
+from domain.booking.location import LocationError, describe_location, load_location, save_location
 from extensions import db
 
 availability_cli = AppGroup("availability", help="The owner's availability for calls.")
+
+
+def hours_text(minutes: int) -> str:
+    """1440 -> '24', 90 -> '1.5': written as the owner's form writes it (and --notice-hours
+    reads it), so what `show` prints can be typed back."""
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
 
 
 @availability_cli.command("show")
@@ -27,10 +34,14 @@ def show():
         click.echo(f"{name:<16} {hours}")
     click.echo(f"Call length:     {values.call_minutes} min")
     click.echo(f"Buffer:          {values.buffer_minutes} min")
-    click.echo(f"Minimum notice:  {values.min_notice_minutes} min")
+    # The same units as the form on /owner/availability: notice in hours.
+    click.echo(f"Minimum notice:  {hours_text(values.min_notice_minutes)} hours")
     click.echo(f"Horizon:         {values.horizon_days} days")
     click.echo(f"Daily limit:     {values.daily_limit or 'none'}")
     click.echo(f"Dates off:       {', '.join(values.dates_off) or 'none'}")
+    location = load_location(db.session)
+    setting = f" ({location.setting})" if location else ""
+    click.echo(f"Where calls are: {describe_location(location, for_owner=True)}{setting}")
 
 
 @availability_cli.command("set")
@@ -49,6 +60,12 @@ def show():
 @click.option("--daily-limit", type=int, help="0 for no limit.")
 @click.option("--day-off", "days_off", multiple=True, metavar="YYYY-MM-DD")
 @click.option("--clear-days-off", is_flag=True)
+@click.option(
+    "--location",
+    metavar="KIND:VALUE",
+    help="Where calls happen: video:https://…, phone:owner-calls, phone:+44…, "
+    "in-person:ADDRESS; '' clears it.",
+)
 def set_rules(
     timezone,
     hours,
@@ -59,6 +76,7 @@ def set_rules(
     daily_limit,
     days_off,
     clear_days_off,
+    location,
 ):
     """Change some rules; the rest stay as they are. Existing bookings are never touched."""
     values = load_values(db.session)
@@ -86,7 +104,11 @@ def set_rules(
     values.dates_off = ([] if clear_days_off else values.dates_off) + list(days_off)
     try:
         save_values(db.session, values)
+        if location is not None:
+            save_location(db.session, location)
     except AvailabilityError as error:
         raise click.ClickException(str(error)) from error
+    except LocationError as error:
+        raise click.BadParameter(str(error), param_hint="--location") from error
     db.session.commit()
     click.echo("Availability saved.")

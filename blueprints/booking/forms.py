@@ -69,6 +69,12 @@ class BookingForm(SafeForm):
         validators=[InputRequired("Please choose your company's size.")],
     )
     situation = CheckboxList("What prompts the call?", choices=[], validators=[Optional()])
+    # Asked (and required) only when the owner calls the visitor; see the route.
+    phone = StringField(
+        "Your phone number",
+        filters=[strip],
+        validators=[Optional(), Length(max=40, message="Please keep the number to 40 characters.")],
+    )
     message = TextAreaField(
         "Anything else we should know?",
         validators=[

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from domain.booking.calls import Signal
+from domain.booking.location import display_phone, load_location
 from domain.booking.slots import slots_by_local_day
 from domain.booking.timezones import (  # noqa: F401  (re-exported for the booking views)
     POPULAR_ZONES,
@@ -13,6 +14,7 @@ from domain.booking.timezones import (  # noqa: F401  (re-exported for the booki
     zone_label,
 )
 from domain.content.library import Article, Library
+from extensions import db
 
 SLOT_MESSAGES = {
     "past": "That time has already passed. Please pick another.",
@@ -99,3 +101,6 @@ def register_template_helpers(bp) -> None:
     bp.add_app_template_global(lambda: POPULAR_ZONES, "popular_zones")
     bp.add_app_template_global(timezone_names, "all_zones")
     bp.add_app_template_global(zone_label, "zone_label_for")
+    bp.add_app_template_global(display_phone, "display_phone")
+    # Read per page, so a change on /owner/availability shows on the next page load.
+    bp.add_app_template_global(lambda: load_location(db.session), "call_location")

@@ -12,6 +12,7 @@ from flask import current_app, url_for
 
 from domain.booking.calls import REMINDER_KIND, PlannedCalendarWrite, PlannedEmail
 from domain.booking.links import link_placeholder
+from domain.booking.location import CallLocation, describe_location, load_location
 from domain.booking.tokens import utc_now
 from domain.calendar.files import (
     booking_ics,
@@ -19,9 +20,13 @@ from domain.calendar.files import (
     google_calendar_url,
     outlook_calendar_url,
 )
+from domain.leads.brief import call_brief
 from domain.leads.details import differing_details
 from domain.mail import emails
+from domain.mail.brief_email import BRIEF_KIND, owner_brief
 from domain.mail.emails import CallDetails
+from domain.mail.outbox import FRESH_DRAFTS
+from extensions import db
 from models import Booking, Lead
 
 CALL_TITLE = "AI strategy call with {owner}"
@@ -59,19 +64,71 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
         source_article_title=article.title if article else booking.source_article,
         attribution=booking.attribution or {},
         lead_differences=tuple(differing_details(lead, booking)),
+        location=load_location(db.session),
+        visitor_phone=booking.phone,
+        lead_url=lead_url(booking.lead.id),
     )
 
 
+def lead_url(lead_id: int) -> str:
+    # Built from the URL map, not url_for: the outbox sender has no request (FRESH_DRAFTS).
+    path = current_app.url_map.bind("localhost").build("owner.lead", {"lead_id": lead_id})
+    return current_app.config["SITE_URL"] + path
+
+
+def calendar_uid(booking: Booking) -> str:
+    return booking_uid(booking.id, current_app.config["SITE_URL"])
+
+
+def location_fields(
+    location: CallLocation | None, phone: str | None, owner: str = "", *, for_owner: bool = False
+) -> dict:
+    """The .ics LOCATION, and the text the description gives for where the call is."""
+    return {
+        "location": location.calendar_text(phone) if location else None,
+        "where": describe_location(location, phone, owner, for_owner=for_owner),
+    }
+
+
 def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
-    """The call's invite; `link` is its manage URL (or the placeholder of one)."""
+    """The visitor's invite; `link` is its manage URL (or the placeholder of one)."""
     config = current_app.config
+    location = load_location(db.session)
+    where = location_fields(location, booking.phone, config["OWNER_NAME"])
     return booking_ics(
-        uid=booking_uid(booking.id, config["SITE_URL"]),
+        uid=calendar_uid(booking),
         start=booking.starts_at,
         end=booking.ends_at,
         summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),
-        description=f"Strategy call with {config['OWNER_NAME']}. Manage or reschedule: {link}",
-        location_url=link,
+        description=f"Strategy call with {config['OWNER_NAME']}.\nWhere: {where['where']}\n"
+        f"Manage or reschedule: {link}",
+        location_url=location.url if location and location.kind == "video" else link,
+        location=where["location"],
+        organizer_name=config["OWNER_NAME"],
+        organizer_email=config["OWNER_EMAIL"],
+        attendee_name=booking.name,
+        attendee_email=booking.email,
+        sequence=booking.sequence,
+        method=method,
+        now=utc_now(),
+    )
+
+
+def owner_ics_text(booking: Booking, method: str = "REQUEST") -> str:
+    """The owner's invite: the same call (same UID and SEQUENCE) as the visitor's, with the
+    lead's page instead of the visitor's private link, which the owner must not hold."""
+    config = current_app.config
+    location = load_location(db.session)
+    where = location_fields(location, booking.phone, for_owner=True)
+    page = lead_url(booking.lead.id)
+    return booking_ics(
+        uid=calendar_uid(booking),
+        start=booking.starts_at,
+        end=booking.ends_at,
+        summary=f"Strategy call: {booking.name} ({booking.company})",
+        description=f"Fit {booking.fit_score}/100.\nWhere: {where['where']}\nLead: {page}",
+        location_url=location.url if location and location.kind == "video" else page,
+        location=where["location"],
         organizer_name=config["OWNER_NAME"],
         organizer_email=config["OWNER_EMAIL"],
         attendee_name=booking.name,
@@ -116,6 +173,41 @@ def reminders_for(details: CallDetails, booking: Booking, now: datetime) -> list
     return [PlannedEmail(emails.visitor_reminder(details), REMINDER_KIND, send_at)]
 
 
+def brief_for(lead: Lead, booking: Booking, now: datetime) -> list[PlannedEmail]:
+    """The owner's brief, due BRIEF_HOURS_BEFORE the call (at once if that has passed)."""
+    due = booking.starts_at - timedelta(hours=current_app.config["BRIEF_HOURS_BEFORE"])
+    return [PlannedEmail(brief_draft(lead, booking), BRIEF_KIND, max(due, now))]
+
+
+def fresh_brief(session, booking_id: int):
+    """The brief as it reads at sending time: notes and calls added since booking count."""
+    booking = session.get(Booking, booking_id)
+    if booking is None or booking.status != "active":
+        return None
+    return brief_draft(booking.lead, booking)
+
+
+FRESH_DRAFTS[BRIEF_KIND] = fresh_brief
+
+
+def brief_draft(lead: Lead, booking: Booking):
+    config = current_app.config
+    library = current_app.extensions["library"]
+
+    def title_of(slug: str) -> str:
+        article = library.article(slug)
+        return article.title if article else slug
+
+    location = load_location(db.session)
+    return owner_brief(
+        call_brief(lead, booking, title_of),
+        to=config["OWNER_EMAIL"],
+        zone=booking.owner_timezone,
+        where=describe_location(location, booking.phone, for_owner=True),
+        lead_url=lead_url(lead.id),
+    )
+
+
 def plan_emails(lead: Lead, booking: Booking, event: str, previous: datetime | None):
     return [*plan_booking_emails(lead, booking, event, previous), *plan_calendar_writes()]
 
@@ -138,8 +230,11 @@ def plan_booking_emails(lead: Lead, booking: Booking, event: str, previous: date
                 emails.visitor_confirmation(details, ics_text(booking, link)),
                 "visitor_confirmation",
             ),
-            PlannedEmail(emails.owner_notification(details), "owner_notification"),
+            PlannedEmail(
+                emails.owner_notification(details, owner_ics_text(booking)), "owner_notification"
+            ),
             *reminders_for(details, booking, now),
+            *brief_for(lead, booking, now),
         ]
     if event == "rescheduled":
         return [
@@ -147,8 +242,12 @@ def plan_booking_emails(lead: Lead, booking: Booking, event: str, previous: date
                 emails.visitor_reschedule(details, previous, ics_text(booking, link)),
                 "visitor_reschedule",
             ),
-            PlannedEmail(emails.owner_reschedule(details, previous), "owner_reschedule"),
+            PlannedEmail(
+                emails.owner_reschedule(details, previous, owner_ics_text(booking)),
+                "owner_reschedule",
+            ),
             *reminders_for(details, booking, now),
+            *brief_for(lead, booking, now),
         ]
     if event == "cancelled":
         return [
@@ -156,6 +255,9 @@ def plan_booking_emails(lead: Lead, booking: Booking, event: str, previous: date
                 emails.visitor_cancellation(details, ics_text(booking, link, "CANCEL")),
                 "visitor_cancellation",
             ),
-            PlannedEmail(emails.owner_cancellation(details), "owner_cancellation"),
+            PlannedEmail(
+                emails.owner_cancellation(details, owner_ics_text(booking, "CANCEL")),
+                "owner_cancellation",
+            ),
         ]
     raise ValueError(f"unknown booking event {event!r}")

@@ -28,10 +28,10 @@ log = logging.getLogger(__name__)
 CALENDAR_CHECK_SECONDS = 30.0
 
 
-def send_pass(mailer: Mailer, limit: int) -> SendReport:
+def send_pass(mailer: Mailer, limit: int, now: datetime | None = None) -> SendReport:
     try:
         return send_due_with_settings(
-            db.session, current_app.config, now=datetime.now(UTC), limit=limit, mailer=mailer
+            db.session, current_app.config, now=now or datetime.now(UTC), limit=limit, mailer=mailer
         )
     finally:
         # A fresh session per pass: nothing stale is kept, and a failed pass rolls back.
@@ -40,10 +40,27 @@ def send_pass(mailer: Mailer, limit: int) -> SendReport:
 
 @outbox_cli.command("send")
 @click.option("--limit", default=100, show_default=True, help="Most messages to send.")
-def send_command(limit: int) -> None:
+@click.option(
+    "--now",
+    "clock",
+    metavar="ISO-TIME",
+    help="Send as if it were this moment (e.g. 2026-12-03T12:00:00+00:00): what is due then "
+    "goes out. For trying timed emails such as the brief; a time without a zone is UTC.",
+)
+def send_command(limit: int, clock: str | None) -> None:
     """Send every message that is due, once, and print what happened."""
-    report = send_pass(mailer_from_config(current_app.config), limit)
+    report = send_pass(mailer_from_config(current_app.config), limit, parse_clock(clock))
     click.echo(str(report))
+
+
+def parse_clock(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise click.BadParameter("use an ISO time like 2026-12-03T12:00:00+00:00") from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def stop_on_signals(stop: threading.Event) -> None:

@@ -29,6 +29,7 @@ from domain.booking.calls import (
     busy_bookings,
 )
 from domain.booking.links import mint_link
+from domain.booking.location import LocationError, load_location, normalise_phone
 from domain.booking.slots import available_slots, slot_problem
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
 from domain.leads.attribution import attribution_record
@@ -130,7 +131,19 @@ def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), s
         groups=signal_groups(article),
         alternatives=alternatives,
         slot_value=slot_value,
+        location=shown_location(),
     ), status
+
+
+def shown_location():
+    """Where the call happens, or None ("will follow by email") while the database is down."""
+    try:
+        return load_location(db.session)
+    except Exception as error:
+        if not unreachable(error):
+            raise
+        rollback_quietly(db.session)
+        return None
 
 
 @bp.post("/book")
@@ -189,6 +202,8 @@ def submit_booking():
         form.rendered.data = render_stamp(current_app.secret_key, now)
         return render_details(form, rules, now, slug, timezone, slot, status=400)
     valid = form.validate()
+    phone = visitor_phone(form)
+    valid = valid and not form.phone.errors
     problem = slot_error(slot, rules, now)
     if not valid or problem:
         return redisplay(form, rules, now, slug, timezone, slot, problem, status=400)
@@ -207,6 +222,7 @@ def submit_booking():
         source_article=slug,
         attribution=attribution_record(session.get("visit"), slug),
         client_key=client_key(current_app.secret_key, request.remote_addr or ""),
+        phone=phone,
     )
     try:
         booked = book_call(
@@ -223,6 +239,24 @@ def submit_booking():
     metrics.count_booking(slug)
     outbox_delivery.soon(booking_id=booked.booking.id)
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
+
+
+def visitor_phone(form) -> str | None:
+    """The visitor's number in E.164 when the owner calls them (then it is required);
+    otherwise nothing is kept, whatever was sent."""
+    location = load_location(db.session)
+    if location is None or not location.owner_calls:
+        return None
+    if form.phone.errors:
+        return None
+    if not form.phone.data:
+        form.phone.errors = ["Please give the number Saed should call, with its country code."]
+        return None
+    try:
+        return normalise_phone(form.phone.data)
+    except LocationError as error:
+        form.phone.errors = [str(error)]
+        return None
 
 
 def booking_limits() -> BookingLimits:

@@ -8,10 +8,12 @@ bp = Blueprint("owner", __name__, url_prefix="/owner")
 from blueprints.owner import (  # noqa: E402,F401
     auth,
     availability,
+    calendar_feed,
     calendars,
     dashboard,
     lead_detail,
     leads,
+    location,
     login,
     security,
     times,

@@ -19,7 +19,8 @@ from domain.platform.text_input import is_clean
 from extensions import db, login_manager
 from models import Owner
 
-PUBLIC_ENDPOINTS = {"owner.login", "owner.login_code"}
+# The calendar feed has no login: calendar apps cannot log in, and its secret is the key.
+PUBLIC_ENDPOINTS = {"owner.login", "owner.login_code", "owner.calendar_feed"}
 DATA_ENDPOINTS = {"owner.leads_csv", "owner.lead_json"}  # answered 401, not a redirect
 SEEN_KEY = "owner_seen"  # when the session last showed an owner page (epoch seconds)
 

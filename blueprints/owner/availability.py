@@ -53,12 +53,16 @@ def availability():
     return redirect(url_for("owner.availability"), code=303)
 
 
-def render_page(form: AvailabilityForm, status: int = 200):
+def render_page(form: AvailabilityForm | None, status: int = 200, location_form=None):
+    from blueprints.owner.location import LocationForm  # a sibling form on this page
+
+    form = form or AvailabilityForm.from_values(load_values(db.session))
     now = utc_now()
     rules = load_rules(db.session)
     return render_template(
         "owner/availability.html",
         form=form,
+        location_form=location_form or LocationForm.current(),
         hours_hint=HOURS_HINT,
         now=now,
         zone=rules.timezone,

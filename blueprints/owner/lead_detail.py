@@ -28,6 +28,7 @@ from domain.leads.actions import (
     record_outcome,
     timeline,
 )
+from domain.leads.brief import brief_for_page
 from domain.leads.details import DETAIL_LABELS, adopt_booking_details, differing_details
 from domain.leads.scoring import COMPANY_SIZES
 from domain.leads.statuses import BOOKING_STATUS_LABELS, ENGAGEMENT_LABELS, STATUS_LABELS
@@ -45,6 +46,11 @@ TOUCH_LABELS = {
     "landing": "Landing page",
 }
 OUTCOME_MESSAGES = {"completed": "Call marked completed.", "no_show": "Call marked no-show."}
+
+
+def title_of(slug: str) -> str:
+    article = current_app.extensions["library"].article(slug)
+    return article.title if article else slug
 
 
 def lead_or_404(lead_id: int) -> Lead:
@@ -98,6 +104,7 @@ def render_lead(
         now=utc_now(),
         owner_zone=load_values(db.session).timezone,
         entries=timeline(lead),
+        brief=brief_for_page(lead, utc_now(), title_of),
         library=current_app.extensions["library"],
         statuses=STATUS_LABELS,
         booking_statuses=BOOKING_STATUS_LABELS,

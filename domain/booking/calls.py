@@ -25,11 +25,17 @@ from domain.calendar.sync import calendar_busy
 from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
+from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import cancel_pending, enqueue
 from domain.platform.database import lock_for_transaction, serialised_write
-from models import Booking, Lead
+from models import Booking, Lead, LeadEvent
 
 REMINDER_KIND = "visitor_reminder"
+# Sent ahead of the call: a new time or a cancellation stops the ones still waiting.
+TIMED_KINDS = (REMINDER_KIND, BRIEF_KIND)
+# A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
+# stay where the owner put them; so do lost and spam, which only the owner reopens.
+MOVED_BY_A_BOOKING = ("new", "contacted")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class BookingRequest:
     source_article: str | None = None
     attribution: dict = field(default_factory=dict)
     client_key: str | None = None  # a keyed hash of the client's address
+    phone: str | None = None  # E.164, when the owner calls the visitor
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         session.add(booking)
         token = mint_link(session, booking, now)
         refresh_next_call(session, lead, now)
+        mark_call_booked(session, lead, now)
         if request.source_article:
             upsert_counts(
                 session.connection(),
@@ -236,6 +244,7 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
         owner_timezone=rules.timezone,
         situation=[signal.label for signal in request.signals],
         message=request.message,
+        phone=request.phone,
         source_article=request.source_article,
         attribution=request.attribution,
         fit_score=score,
@@ -244,6 +253,25 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
         sequence=0,
         created_at=now,
     )
+
+
+def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
+    """Mark the lead "call booked", with its status change on the timeline (the booking has
+    its own entry there already); no change for a lead further along."""
+    if lead.status not in MOVED_BY_A_BOOKING:
+        return
+    session.add(
+        LeadEvent(
+            lead_id=lead.id,
+            at=now,
+            kind="status",
+            body="They booked a call.",
+            from_status=lead.status,
+            to_status="call_booked",
+        )
+    )
+    lead.status = "call_booked"
+    lead.updated_at = now
 
 
 def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:
@@ -306,7 +334,7 @@ def reschedule_call(
             booking.visitor_timezone = visitor_timezone
             booking.sequence += 1
             refresh_next_call(session, booking.lead, now)
-            cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+            cancel_pending(session, booking_id=booking.id, kinds=TIMED_KINDS)
             planned = plan_emails(booking.lead, booking, "rescheduled", previous_start)
             queue_emails(session, planned, booking.lead, booking, now)
     except IntegrityError as error:
@@ -323,7 +351,7 @@ def cancel_call(
         booking.cancelled_at = now
         booking.sequence += 1
         refresh_next_call(session, booking.lead, now)
-        cancel_pending(session, booking_id=booking.id, kinds=(REMINDER_KIND,))
+        cancel_pending(session, booking_id=booking.id, kinds=TIMED_KINDS)
         queue_emails(
             session,
             plan_emails(booking.lead, booking, "cancelled", None),

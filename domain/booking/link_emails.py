@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.booking.links import link_placeholder, revoke_links
+from domain.booking.location import CallLocation, describe_location, load_location
 from domain.mail.emails import EmailDraft, format_call_time
 from domain.mail.outbox import enqueue
 from domain.platform.database import serialised_write
@@ -30,6 +31,7 @@ class LinkedCall:
     end: datetime
     timezone: str
     link: str  # the link's placeholder, filled in when the email is sent
+    where: str = ""  # where the call happens, as the visitor reads it
 
 
 def visitor_links(
@@ -44,7 +46,9 @@ def visitor_links(
     """The private link of each upcoming call, sent to the address that booked them."""
     calls = list(calls)
     listed = [
-        f"    {format_call_time(call.start, call.end, call.timezone)}\n    {call.link}"
+        f"    {format_call_time(call.start, call.end, call.timezone)}\n"
+        + (f"    Where: {call.where}\n" if call.where else "")
+        + f"    {call.link}"
         for call in calls
     ]
     body = "\n\n".join(
@@ -76,7 +80,13 @@ def upcoming_bookings(session: Session, lead_id: int, now: datetime) -> list[Boo
 
 
 def links_email(
-    lead: Lead, calls: Sequence[Booking], *, owner_name: str, site_name: str, revoked: bool
+    lead: Lead,
+    calls: Sequence[Booking],
+    *,
+    owner_name: str,
+    site_name: str,
+    revoked: bool,
+    location: CallLocation | None = None,
 ) -> EmailDraft:
     return visitor_links(
         to=lead.email,
@@ -88,6 +98,7 @@ def links_email(
                 end=call.ends_at,
                 timezone=call.visitor_timezone,
                 link=link_placeholder(call.id),
+                where=describe_location(location, call.phone, owner_name),
             )
             for call in calls
         ],
@@ -127,6 +138,7 @@ def queue_links_email(
             owner_name=signature.owner_name,
             site_name=signature.site_name,
             revoked=revoke_old,
+            location=load_location(session),
         )
         message = enqueue(session, draft, kind=LINKS_KIND, lead_id=lead.id, now=now)
         session.flush()

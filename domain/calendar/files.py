@@ -51,6 +51,7 @@ def booking_ics(
     sequence: int = 0,
     method: str = "REQUEST",
     now: datetime,
+    location: str | None = None,
 ) -> str:
     """An iCalendar (RFC 5545) invite, or its cancellation, as text with CRLF line endings.
 
@@ -76,6 +77,8 @@ def booking_ics(
     event.add("summary", summary)
     event.add("description", description)
     event.add("url", location_url)
+    if location:
+        event.add("location", location)
     event.add("organizer", _calendar_address(organizer_email, organizer_name))
     event.add("attendee", _attendee(attendee_email, attendee_name))
     event.add("sequence", sequence)

@@ -24,6 +24,7 @@ MAIL_KINDS = {
     "visitor_cancellation": "Cancellation, to the visitor",
     "owner_notification": "New booking, to you",
     "owner_reschedule": "New time, to you",
+    "owner_brief": "Brief before a call, to you",
     "owner_cancellation": "Cancellation, to you",
     "caldav_event": "Call written into your CalDAV calendar",
 }

@@ -10,18 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain.booking.location import CallLocation, describe_location, display_phone
+
+# Sizes by their label ("51–200 people"), never our code ("51-200").
+from domain.leads.brief import describe_touch, size_label
 from domain.leads.details import DETAIL_LABELS
+from domain.mail.mailer import reply_to_address
 
 ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
-TOUCH_FIELDS = (
-    ("utm_source", "source"),
-    ("utm_medium", "medium"),
-    ("utm_campaign", "campaign"),
-    ("utm_term", "term"),
-    ("utm_content", "content"),
-    ("referrer", "referrer"),
-    ("landing", "landed on"),
-)
 INVITE_FILENAME = "strategy-call.ics"
 
 
@@ -51,6 +47,9 @@ class CallDetails:
     booking_id: int | None = None  # the booking whose link `manage_url` stands for
     # (field, given with this booking, the lead's) where this booking's details differ
     lead_differences: tuple[tuple[str, str, str], ...] = ()
+    location: CallLocation | None = None  # None: not set yet, "the link will follow"
+    visitor_phone: str | None = None  # E.164, when the owner calls the visitor
+    lead_url: str = ""  # the lead's page on the owner's dashboard
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ class EmailDraft:
     attachments: tuple[dict[str, str], ...] = ()
     # The recipient's own bookings whose private links the text carries as placeholders.
     link_booking_ids: tuple[int, ...] = ()
+    reply_to: str = ""  # "Name <address>": the owner's answer goes to the lead
 
 
 def _local(moment: datetime, timezone: str) -> datetime:
@@ -116,6 +116,11 @@ def _signature(details: CallDetails) -> str:
     return f"Best regards,\n{details.owner_name}\n{details.site_name}\n"
 
 
+def where(details: CallDetails) -> str:
+    """Where the call happens, one line, for every email."""
+    return describe_location(details.location, details.visitor_phone, details.owner_name)
+
+
 def _manage_paragraph(details: CallDetails) -> str:
     return (
         "To reschedule or cancel, use your private booking page. Please keep the link to "
@@ -139,7 +144,7 @@ def visitor_confirmation(details: CallDetails, ics_text: str) -> EmailDraft:
         f"Your strategy call is booked: {_visitor_short(details)}",
         [
             "Thank you for booking a strategy conversation. Your call is confirmed for:",
-            f"    {when}",
+            f"    {when}\n    Where: {where(details)}",
             "The calendar invitation is attached; open it to add the call to your calendar.",
             "I will read your answers before we speak, so that we can spend our "
             f"{minutes} minutes on your situation rather than on introductions.",
@@ -157,7 +162,7 @@ def visitor_reminder(details: CallDetails) -> EmailDraft:
         f"Reminder: our strategy call on {_visitor_short(details)}",
         [
             "A quick reminder of our strategy conversation:",
-            f"    {when}",
+            f"    {when}\n    Where: {where(details)}",
             "If something has come up, you can still move or cancel the call from your "
             f"private booking page:\n{details.manage_url}",
             "Speak soon.",
@@ -172,7 +177,7 @@ def visitor_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
         f"Cancelled: our strategy call on {_visitor_short(details)}",
         [
             "This is to confirm that our strategy call is cancelled:",
-            f"    {when}",
+            f"    {when}\n    It was to be held here: {where(details)}",
             "The attached update removes it from your calendar.",
             "If you would like to find another time, simply reply to this email or "
             f"visit your booking page:\n{details.manage_url}",
@@ -190,19 +195,13 @@ def visitor_reschedule(details: CallDetails, previous_start: datetime, ics_text:
         [
             "Our strategy call has a new time:",
             f"    Now: {format_call_time(details.start, details.end, zone)}\n"
-            f"    Was: {format_call_time(previous_start, previous_end, zone)}",
+            f"    Was: {format_call_time(previous_start, previous_end, zone)}\n"
+            f"    Where: {where(details)}",
             "The attached invitation updates the call in your calendar.",
             _manage_paragraph(details),
         ],
         attachments=(_invite(ics_text, "REQUEST"),),
     )
-
-
-def _describe_touch(touch: Mapping[str, Any] | None) -> str:
-    if not touch:
-        return "not recorded"
-    parts = [f"{label} {touch[key]}" for key, label in TOUCH_FIELDS if touch.get(key)]
-    return ", ".join(parts) or "direct (no campaign tags, no referrer)"
 
 
 def _origin_lines(details: CallDetails) -> list[str]:
@@ -211,8 +210,8 @@ def _origin_lines(details: CallDetails) -> list[str]:
     articles_read = attribution.get("articles_read") or []
     return [
         f"  Article: {article}",
-        f"  First visit: {_describe_touch(attribution.get('first_touch'))}",
-        f"  Latest visit: {_describe_touch(attribution.get('last_touch'))}",
+        f"  First visit: {describe_touch(attribution.get('first_touch'))}",
+        f"  Latest visit: {describe_touch(attribution.get('last_touch'))}",
         f"  Articles read: {', '.join(articles_read) if articles_read else 'none recorded'}",
     ]
 
@@ -225,12 +224,17 @@ def _answer_lines(details: CallDetails) -> list[str]:
         f"  Work email: {details.visitor_email}",
         f"  Company: {details.company}",
         f"  Role: {details.role}",
-        f"  Company size: {details.company_size}",
+        f"  Company size: {size_label(details.company_size)}",
+        *([f"  Phone: {display_phone(details.visitor_phone)}"] if details.visitor_phone else []),
         "  What prompts the call:",
         *situation,
         "  Message:",
         *(f"    {line}" for line in message.splitlines()),
     ]
+
+
+def _shown(name: str, value: str) -> str:
+    return size_label(value) if name == "company_size" else value
 
 
 def _difference_lines(details: CallDetails) -> list[str]:
@@ -242,7 +246,7 @@ def _difference_lines(details: CallDetails) -> list[str]:
         "",
         "This address already had a lead, whose details were kept. This booking said:",
         *(
-            f"  {DETAIL_LABELS.get(name, name)}: {given} (lead: {kept})"
+            f"  {DETAIL_LABELS.get(name, name)}: {_shown(name, given)} (lead: {_shown(name, kept)})"
             for name, given, kept in details.lead_differences
         ),
     ]
@@ -265,9 +269,20 @@ def _lead_summary(details: CallDetails) -> str:
     )
 
 
-def _owner_draft(details: CallDetails, subject: str, paragraphs: Iterable[str]) -> EmailDraft:
-    body = "\n\n".join([*paragraphs, _lead_summary(details)]) + "\n"
-    return EmailDraft(to=details.owner_email, subject=subject, body_text=body)
+def _owner_draft(
+    details: CallDetails, subject: str, paragraphs: Iterable[str], ics_text: str, method: str
+) -> EmailDraft:
+    """To the owner: the lead's page first, replies go to the lead, and the invite (same
+    UID as the visitor's) puts the call straight into the owner's calendar."""
+    lead_page = [f"The lead's page: {details.lead_url}"] if details.lead_url else []
+    body = "\n\n".join([*paragraphs, *lead_page, _lead_summary(details)]) + "\n"
+    return EmailDraft(
+        to=details.owner_email,
+        subject=subject,
+        body_text=body,
+        attachments=(_invite(ics_text, method),),
+        reply_to=reply_to_address(details.visitor_name, details.visitor_email),
+    )
 
 
 def _owner_when(details: CallDetails, previous_start: datetime | None = None) -> str:
@@ -278,23 +293,26 @@ def _owner_when(details: CallDetails, previous_start: datetime | None = None) ->
         lines.append(f"Was: {format_call_time(previous_start, previous_end, zone)}")
     # The visitor's own time is context for the owner: 08:00 there is an early start.
     visitor_when = format_call_time(details.start, details.end, details.visitor_timezone)
-    return "\n".join([*lines, f"Their local time: {visitor_when}"])
+    where_line = describe_location(details.location, details.visitor_phone, for_owner=True)
+    return "\n".join([*lines, f"Their local time: {visitor_when}", f"Where: {where_line}"])
 
 
 def _who(details: CallDetails) -> str:
     return f"{details.visitor_name} ({details.company})"
 
 
-def owner_notification(details: CallDetails) -> EmailDraft:
+def owner_notification(details: CallDetails, ics_text: str) -> EmailDraft:
     when = short_call_time(details.start, details.owner_timezone)
     return _owner_draft(
         details,
         f"New strategy call: {_who(details)}, {when}, fit {details.fit_score}",
         [f"{_who(details)} booked a strategy call.", _owner_when(details)],
+        ics_text,
+        "REQUEST",
     )
 
 
-def owner_cancellation(details: CallDetails) -> EmailDraft:
+def owner_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
     when = short_call_time(details.start, details.owner_timezone)
     return _owner_draft(
         details,
@@ -303,10 +321,12 @@ def owner_cancellation(details: CallDetails) -> EmailDraft:
             f"The strategy call with {_who(details)} is cancelled; the time is free again.",
             _owner_when(details),
         ],
+        ics_text,
+        "CANCEL",
     )
 
 
-def owner_reschedule(details: CallDetails, previous_start: datetime) -> EmailDraft:
+def owner_reschedule(details: CallDetails, previous_start: datetime, ics_text: str) -> EmailDraft:
     when = short_call_time(details.start, details.owner_timezone)
     return _owner_draft(
         details,
@@ -315,4 +335,6 @@ def owner_reschedule(details: CallDetails, previous_start: datetime) -> EmailDra
             f"The strategy call with {_who(details)} has moved.",
             _owner_when(details, previous_start),
         ],
+        ics_text,
+        "REQUEST",
     )

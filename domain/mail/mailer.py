@@ -11,8 +11,9 @@ import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Protocol
 
 from domain.platform.text_input import single_line, text_problem
@@ -72,6 +73,7 @@ def build_message(
     attachments: Iterable[Mapping[str, str]] = (),
     message_id: str | None = None,
     now: datetime | None = None,
+    reply_to: str | None = None,
 ) -> EmailMessage:
     """A plain-text email with its attachments; raises ValueError on a malformed header.
 
@@ -82,7 +84,9 @@ def build_message(
     message = EmailMessage()
     message["From"] = header_address(sender, "From")
     message["To"] = header_address(to, "To")
-    message["Subject"] = single_line(subject)
+    set_subject(message, single_line(subject))
+    if reply_to:
+        message["Reply-To"] = header_address(reply_to, "Reply-To")
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = message_id or make_msgid(domain=_sender_domain(sender))
     # RFC 3834: tells auto-responders (out of office) not to answer a robot.
@@ -91,6 +95,32 @@ def build_message(
     for attachment in attachments:
         _add_attachment(message, attachment)
     return message
+
+
+# Shorter than the 78 the policy refolds at, so the lines we fold are kept as they are.
+HEADER_LINE = 76
+
+
+def set_subject(message: EmailMessage, subject: str) -> None:
+    """The subject, folded so that every decoder reads it back exactly.
+
+    Python's own folder splits non-ASCII text into encoded words at spaces and drops the
+    space between two of them ("Générale d'Études" came back "Généraled'Études"): RFC 2047
+    decoders ignore whitespace between encoded words. So non-ASCII subjects are encoded
+    whole, spaces inside the encoded words, and stored as folded here.
+    """
+    if subject.isascii():
+        message["Subject"] = subject  # plain words fold at their spaces, which survive
+        return
+    header = Header(subject, "utf-8", header_name="Subject")
+    message.set_raw("Subject", header.encode(linesep="\n", maxlinelen=HEADER_LINE))
+
+
+def reply_to_address(name: str, email: str) -> str:
+    """ "Name <email>" for a Reply-To, the name on one line; the bare address when the
+    encoded name would not fit a header line."""
+    address = formataddr((single_line(name), email.strip()), charset="utf-8")
+    return address if len(address) <= HEADER_LINE - len("Reply-To: ") else email.strip()
 
 
 def header_address(value: str, header: str) -> str:

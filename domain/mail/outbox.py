@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -51,6 +52,11 @@ from domain.platform.log_redaction import without_addresses
 from models import Booking, BookingLink, OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# kind -> a function (session, booking id) giving the draft as it should read now, or None
+# to send the stored one. For mail composed long before it goes out (the owner's brief),
+# so that it carries what happened in between. Registered by the code that plans them.
+FRESH_DRAFTS: dict[str, Callable[[Session, int], EmailDraft | None]] = {}
 
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
 FIRST_RETRY = timedelta(seconds=30)
@@ -88,6 +94,7 @@ def enqueue(
         lead_id=lead_id,
         booking_id=booking_id,
         to_address=draft.to,
+        reply_to=draft.reply_to or None,
         subject=draft.subject,
         body_text=draft.body_text,
         attachments=[dict(attachment) for attachment in draft.attachments],
@@ -174,11 +181,32 @@ def _load(session: Session, message_id: int):
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
     columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
     columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
+    columns += [OutboxMessage.reply_to]
     message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
     session.commit()
     return message
+
+
+def _freshened(session: Session, message):
+    """The message with the subject and text it should have now (see FRESH_DRAFTS); the
+    stored ones when nothing newer can be made, so a failure here never loses the mail."""
+    make = FRESH_DRAFTS.get(message.kind)
+    if make is None or message.booking_id is None:
+        return message
+    try:
+        draft = make(session, message.booking_id)
+    except Exception:
+        log.exception("outbox message %s: sending its stored text", message.id)
+        draft = None
+    finally:
+        session.rollback()  # only read: hold no transaction while SMTP is talked to
+    if draft is None:
+        return message
+    return SimpleNamespace(
+        **{**message._asdict(), "subject": draft.subject, "body_text": draft.body_text}
+    )
 
 
 def _message_id(message, sender: str) -> str:
@@ -234,6 +262,7 @@ def _attempt(
             attachments=attachments,
             message_id=_message_id(message, sender),
             now=now,
+            reply_to=message.reply_to,
         )
     except (ValueError, TypeError) as error:
         return PermanentMailError(f"cannot build the message: {error}")
@@ -297,7 +326,7 @@ def send_due(
     for message_id in message_ids:
         if not claim(session, message_id, now=now):
             continue
-        message = _load(session, message_id)
+        message = _freshened(session, _load(session, message_id))
         if message.channel == "caldav":
             urls, error = {}, calendar_writer(session, message, now)
         else:
