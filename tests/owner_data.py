@@ -16,10 +16,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from blueprints.owner.fake_leads import insert_fake_leads
+from domain.booking.location import save_location
 from domain.content.counters import upsert_counts
 from domain.leads.actions import add_note, change_status
 from extensions import db
-from models import Booking, Lead, OutboxMessage, Owner
+from models import Booking, CalendarFeed, Lead, OutboxMessage, Owner
 from tests.conftest import Visitor
 
 SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
@@ -128,5 +129,30 @@ def populate_owner_pages(app) -> int:
         upsert_counts(db.session.connection(), a_month_of_traffic(now.date()))
         owner = db.session.scalars(select(Owner)).one()
         owner.last_seen_leads_at = now - timedelta(days=20)
+        db.session.add_all(calendar_feeds(now))
+        save_location(db.session, "video:https://meet.example.com/abc-defg-hij?pwd=" + "x" * 60)
         db.session.commit()
         return lead.id
+
+
+def calendar_feeds(now: datetime) -> list[CalendarFeed]:
+    """One feed read a minute ago, and one failing for two days with a long name and error."""
+    return [
+        CalendarFeed(
+            name="Work",
+            url="https://calendar.example.com/private-0123456789abcdef/basic.ics",
+            event_count=214,
+            last_attempt_at=now - timedelta(minutes=1),
+            last_success_at=now - timedelta(minutes=1),
+            created_at=now - timedelta(days=30),
+        ),
+        CalendarFeed(
+            name="Board-and-advisory-commitments-" + "x" * 80,
+            url="https://outlook.example.com/owa/calendar/" + "y" * 120 + "/calendar.ics",
+            event_count=12,
+            last_attempt_at=now - timedelta(minutes=3),
+            last_success_at=now - timedelta(days=2),
+            last_error="The calendar server answered 500 Internal Server Error; kept the last copy",
+            created_at=now - timedelta(days=30),
+        ),
+    ]

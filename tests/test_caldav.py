@@ -17,6 +17,7 @@ from domain.booking.availability import load_rules
 from domain.booking.calls import busy_bookings, cancel_call, reschedule_call
 from domain.booking.slots import Busy, available_slots
 from domain.calendar.caldav_sync import sync_caldav_busy
+from domain.booking.location import save_location
 from domain.calendar.files import booking_uid
 from domain.mail.outbox import send_due_with_settings
 from extensions import db
@@ -454,3 +455,16 @@ def test_the_calendar_sync_reads_caldav_too_and_the_meeting_leaves_book(
     free = visitor.free_slots()
     assert meeting not in free
     assert before_the_meeting in free
+
+
+def test_the_calendar_event_says_where_the_call_happens(app, visitor, runner, caldav_calendar):
+    with app.app_context():
+        save_location(db.session, "video:https://meet.example.com/abc-defg-hij")
+        db.session.commit()
+    booked(app, visitor, runner)
+    send_outbox(runner)
+
+    (event,) = events_in(caldav_calendar)
+    assert str(event["LOCATION"]) == "https://meet.example.com/abc-defg-hij"
+    assert "https://meet.example.com/abc-defg-hij" in str(event["DESCRIPTION"])
+    assert "Company size: 51–200 people" in str(event["DESCRIPTION"])

@@ -78,6 +78,9 @@ def owner_pages(app, client, lead_id: int) -> dict[str, tuple[str, int]]:
     keep("availability", client.get("/owner/availability"))
     bad_hours = {"timezone": "Europe/London", "call_minutes": "0", "hours_0_start": "09:00"}
     keep("availability-refused", client.post("/owner/availability", data=bad_hours), 400)
+    keep("calendars", client.get("/owner/calendars"))
+    bad_feed = {"url": "ftp://calendar.example.com/feed.ics", "name": "Work"}
+    keep("calendars-refused", client.post("/owner/calendars", data=bad_feed), 400)
     keep("security", client.get("/owner/security"))
     keep_two_factor_pages(client, keep)
     return pages

@@ -24,7 +24,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain.calendar.caldav_sync import CalDAVError, CalDAVSettings, describe, open_calendar
+from domain.booking.location import CallLocation, describe_location, load_location
 from domain.calendar.files import PRODUCT_ID, as_utc, booking_uid
+from domain.leads.brief import size_label
 from domain.mail.mailer import MailError, PermanentMailError, TransientMailError
 from models import Booking, OutboxMessage
 
@@ -100,7 +102,9 @@ def enqueue_calendar_erasures(session: Session, booking_ids: list[int], *, now: 
     )
 
 
-def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
+def owner_event_ics(
+    booking, *, site_url: str, now: datetime, location: CallLocation | None = None
+) -> str:
     """The call as the owner's calendar stores it (no METHOD: RFC 4791 forbids it there)."""
     lead_url = f"{site_url}/owner/leads/{booking.lead_id}"
     who = f"{booking.name}, {booking.company}" if booking.company else booking.name
@@ -108,7 +112,8 @@ def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
         [
             f"Strategy call with {who}.",
             f"Role: {booking.role}" if booking.role else "",
-            f"Company size: {booking.company_size}" if booking.company_size else "",
+            f"Company size: {size_label(booking.company_size)}" if booking.company_size else "",
+            describe_location(location, booking.phone, for_owner=True),
             f"Fit: {booking.fit_score}/100, suggested: {booking.suggested_engagement}",
             f"Lead: {lead_url}",
         ]
@@ -121,6 +126,8 @@ def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
     event.add("summary", f"Strategy call: {who}"[:250])
     event.add("description", description)
     event.add("url", lead_url)
+    if location is not None:
+        event.add("location", location.calendar_text(booking.phone))
     event.add("sequence", booking.sequence)
     event.add("status", "CONFIRMED")
     event.add("transp", "OPAQUE")
@@ -134,7 +141,7 @@ def owner_event_ics(booking, *, site_url: str, now: datetime) -> str:
 EVENT_COLUMNS = (
     Booking.id, Booking.lead_id, Booking.status, Booking.name, Booking.company, Booking.role,
     Booking.company_size, Booking.fit_score, Booking.suggested_engagement, Booking.starts_at,
-    Booking.ends_at, Booking.sequence,
+    Booking.ends_at, Booking.sequence, Booking.phone,
 )  # fmt: skip
 
 
@@ -201,7 +208,9 @@ def write_booking_event(
     href = str(calendar.url.join(quote(uid, safe="") + ".ics"))
     try:
         if booking is not None and booking.status == "active":
-            body = owner_event_ics(booking, site_url=site_url, now=now)
+            location = load_location(session)
+            session.commit()  # only read: no transaction waits on the calendar server
+            body = owner_event_ics(booking, site_url=site_url, now=now, location=location)
             _check(_put(client, calendar, href, uid, body), WRITTEN, "event's PUT", settings)
             return "written"
         response = client.delete(href)

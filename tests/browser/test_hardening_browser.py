@@ -94,7 +94,7 @@ def test_the_owner_sees_emails_that_could_not_be_sent(
     failed_emails(app)
     context = new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
     page = log_in(context, live_server)
-    panel = page.get_by_role("region", name="Emails that could not be sent")
+    panel = page.get_by_role("region", name="Messages that could not be sent")
     expect(panel.get_by_role("listitem")).to_have_count(2)
     check(page, screenshot, "dashboard-failed-mail", scheme, width)
     panel.get_by_role("button", name=re.compile(r"Send again.*New booking, to you")).click()

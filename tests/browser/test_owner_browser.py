@@ -163,6 +163,10 @@ def test_owner_pages_are_accessible_and_fit_the_screen(
     expect(page.locator(".timeline-note")).to_contain_text("board meets in March")
     expect(page.locator(".details-differ")).to_contain_text("Chief Executive Officer")
 
+    page.goto(f"{live_server}/owner/calendars")
+    expect(page.locator(".feed-stale")).to_contain_text("500 Internal Server Error")
+    check(page, "calendars")
+
     page.goto(f"{live_server}/owner/availability")
     expect(page.locator(".preview-times").first).to_be_visible()
     check(page, "availability")
