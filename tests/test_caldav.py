@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 from blueprints.booking.mail import plan_emails
 from domain.booking.availability import load_rules
 from domain.booking.calls import busy_bookings, cancel_call, reschedule_call
+from domain.booking.location import save_location
 from domain.booking.slots import Busy, available_slots
 from domain.calendar.caldav_sync import sync_caldav_busy
-from domain.booking.location import save_location
 from domain.calendar.files import booking_uid
 from domain.mail.outbox import send_due_with_settings
 from extensions import db

@@ -23,8 +23,8 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain.calendar.caldav_sync import CalDAVError, CalDAVSettings, describe, open_calendar
 from domain.booking.location import CallLocation, describe_location, load_location
+from domain.calendar.caldav_sync import CalDAVError, CalDAVSettings, describe, open_calendar
 from domain.calendar.files import PRODUCT_ID, as_utc, booking_uid
 from domain.leads.brief import size_label
 from domain.mail.mailer import MailError, PermanentMailError, TransientMailError

@@ -22,7 +22,7 @@ from tests.browser.checks import (
 pytestmark = pytest.mark.browser
 
 SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
-WIDTHS = (360, 1280)
+WIDTHS = (375, 1280)
 SCHEMES = ("light", "dark")
 ANSWERS = {
     "Your name": "Grace Hopper",
