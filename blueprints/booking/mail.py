@@ -92,43 +92,41 @@ def location_fields(
 
 def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
     """The visitor's invite; `link` is its manage URL (or the placeholder of one)."""
-    config = current_app.config
+    owner = current_app.config["OWNER_NAME"]
     location = load_location(db.session)
-    where = location_fields(location, booking.phone, config["OWNER_NAME"])
-    return booking_ics(
-        uid=calendar_uid(booking),
-        start=booking.starts_at,
-        end=booking.ends_at,
-        summary=CALL_TITLE.format(owner=config["OWNER_NAME"]),
-        description=f"Strategy call with {config['OWNER_NAME']}.\nWhere: {where['where']}\n"
+    where = location_fields(location, booking.phone, owner)
+    return _invite(
+        booking, location, where["location"], link, method,
+        summary=CALL_TITLE.format(owner=owner),
+        description=f"Strategy call with {owner}.\nWhere: {where['where']}\n"
         f"Manage or reschedule: {link}",
-        location_url=location.url if location and location.kind == "video" else link,
-        location=where["location"],
-        organizer_name=config["OWNER_NAME"],
-        organizer_email=config["OWNER_EMAIL"],
-        attendee_name=booking.name,
-        attendee_email=booking.email,
-        sequence=booking.sequence,
-        method=method,
-        now=utc_now(),
-    )
+    )  # fmt: skip
 
 
 def owner_ics_text(booking: Booking, method: str = "REQUEST") -> str:
     """The owner's invite: the same call (same UID and SEQUENCE) as the visitor's, with the
     lead's page instead of the visitor's private link, which the owner must not hold."""
-    config = current_app.config
     location = load_location(db.session)
     where = location_fields(location, booking.phone, for_owner=True)
     page = lead_url(booking.lead.id)
+    return _invite(
+        booking, location, where["location"], page, method,
+        summary=f"Strategy call: {booking.name} ({booking.company})",
+        description=f"Fit {booking.fit_score}/100.\nWhere: {where['where']}\nLead: {page}",
+    )  # fmt: skip
+
+
+def _invite(booking, location, location_text, page, method, *, summary, description) -> str:
+    """One call's invite; the two sides differ only in what they say and link to."""
+    config = current_app.config
     return booking_ics(
         uid=calendar_uid(booking),
         start=booking.starts_at,
         end=booking.ends_at,
-        summary=f"Strategy call: {booking.name} ({booking.company})",
-        description=f"Fit {booking.fit_score}/100.\nWhere: {where['where']}\nLead: {page}",
+        summary=summary,
+        description=description,
         location_url=location.url if location and location.kind == "video" else page,
-        location=where["location"],
+        location=location_text,
         organizer_name=config["OWNER_NAME"],
         organizer_email=config["OWNER_EMAIL"],
         attendee_name=booking.name,
