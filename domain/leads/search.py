@@ -30,6 +30,7 @@ ENGAGEMENTS = ("architect", "engineer")
 SEARCHED = (Lead.name, Lead.email, Lead.company)
 MAX_QUERY_LENGTH = 200
 TRIGRAM = 3  # the shortest fragment a trigram index can find
+WORD_BREAKS = (" ", ".", "@", "-", "'", "_")  # where a word starts in a name, email, company
 COUNT_CAP = 10_000  # past this many matches the list says "10,000+" instead of counting
 PER_PAGE = 50
 MAX_PAGE = 200  # with 50 a page: the newest 10,000 matches are browsable
@@ -151,10 +152,16 @@ def conditions(lead_filter: LeadFilter, dialect: str = "") -> list:
 def matches_fragment(fragment: str, dialect: str):
     """Leads whose name, email or company contains `fragment`, ignoring case.
 
-    From 3 characters an index finds them: PostgreSQL's trigram GIN indexes serve ILIKE,
-    SQLite asks its FTS5 trigram table. Trigrams cannot find 1 or 2 characters, so a
-    fragment that short is a plain scan, bounded by the capped count and the page size."""
-    if dialect == "sqlite" and len(fragment) >= TRIGRAM:
+    From 3 characters an index finds it anywhere: PostgreSQL's trigram GIN indexes serve
+    ILIKE, SQLite asks its FTS5 trigram table. Trigrams cannot find a shorter fragment
+    anywhere in a word, so 1 or 2 characters match the start of a word ("jo" finds Jo,
+    Jones, jo@…, …@joinery), which is what such a short search usually means and which the
+    trigram indexes can still answer on PostgreSQL (SQLite scans; its list is smaller)."""
+    if len(fragment) < TRIGRAM:
+        escaped = escape_like(fragment)
+        patterns = [escaped + "%", *(f"%{escape_like(mark)}{escaped}%" for mark in WORD_BREAKS)]
+        return or_(*(column.ilike(p, escape="\\") for column in SEARCHED for p in patterns))
+    if dialect == "sqlite":
         phrase = '"' + fragment.replace('"', '""') + '"'  # one FTS5 string: no operators
         found = select(literal_column("rowid")).select_from(table("lead_search"))
         return Lead.id.in_(found.where(literal_column("lead_search").op("MATCH")(phrase)))
