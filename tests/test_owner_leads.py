@@ -92,7 +92,8 @@ def test_search_finds_name_email_or_company_ignoring_case(owner, three_leads):
     assert listed(owner, q="LOVELACE") == ["Ada Lovelace"]
     assert listed(owner, q="navy.EXAMPLE") == ["Grace Hopper"]
     assert listed(owner, q="  bletchley   park ") == ["Alan Turing"]
-    assert listed(owner, q="a") == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
+    # One letter finds the start of a word (too short for trigrams): not Grace's "navy".
+    assert listed(owner, q="a") == ["Alan Turing", "Ada Lovelace"]
     assert listed(owner, q="%") == [] and listed(owner, q="_") == []  # literal, not wildcards
 
 
