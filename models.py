@@ -128,8 +128,12 @@ class Lead(db.Model):
         # Fragment search: trigram GIN on PostgreSQL. SQLite searches its FTS5 table
         # `lead_search` instead (made by the migration, not modelled); these stay plain there.
         *(
-            Index(f"ix_lead_{column}_trgm", column, postgresql_using="gin",
-                  postgresql_ops={column: "gin_trgm_ops"})
+            Index(
+                f"ix_lead_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
             for column in ("name", "email", "company")
         ),  # fmt: skip
     )

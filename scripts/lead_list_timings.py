@@ -39,7 +39,7 @@ def views(article: str, email_fragment: str) -> list[tuple[str, dict]]:
         ("status new", {"status": "new"}),
         ("status won, sort fit", {"status": "won", "sort": "score"}),
         ("status spam, sort next call", {"status": "spam", "sort": "next_call"}),
-        ("status qualified+proposal, page 200", {"status": ["qualified", "proposal"], "page": 200}),
+        ("status qualified+proposal, p. 200", {"status": ["qualified", "proposal"], "page": 200}),
         ("article", {"article": article}),
         ("article, sort fit, page 200", {"article": article, "sort": "score", "page": 200}),
         ("article, sort next call", {"article": article, "sort": "next_call"}),
@@ -94,7 +94,8 @@ def csv_figures(client) -> str:
     lines = sum(chunk.count(b"\r\n") for chunk in response.response)
     response.close()
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    return f"CSV: {lines - 1:,} rows in {time.perf_counter() - started:.1f} s, peak memory +{grown:.0f} MB"
+    seconds = time.perf_counter() - started
+    return f"CSV: {lines - 1:,} rows in {seconds:.1f} s, peak memory +{grown:.0f} MB"
 
 
 def main() -> None:
@@ -111,11 +112,13 @@ def main() -> None:
         return
     with app.app_context():
         total = db.session.scalar(select(func.count()).select_from(Lead))
-        article = db.session.scalar(select(Lead.source_article).where(Lead.source_article.is_not(None)).limit(1))
+        article = db.session.scalar(
+            select(Lead.source_article).where(Lead.source_article.is_not(None)).limit(1)
+        )
         email = db.session.scalar(select(Lead.email).order_by(Lead.id.desc()).limit(1))
     fragment = email.split("@")[0][-8:]  # ".lastname.N" tail: one lead's number
-    print(f"{total:,} leads on {db.engine.dialect.name if False else args.url.split(':')[0]}")
-    print(f"| view | median ms | slowest ms | count shown |\n|---|---|---|---|")
+    print(f"{total:,} leads on {args.url.split(':')[0]}")
+    print("| view | median ms | slowest ms | count shown |\n|---|---|---|---|")
     for label, query in views(article, fragment):
         median, slowest, count = median_ms(client, query)
         print(f"| {label} | {median:.1f} | {slowest:.1f} | {count} |", flush=True)

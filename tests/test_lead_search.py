@@ -21,10 +21,22 @@ HOSTILE_QUERIES = (
 
 @pytest.fixture
 def people(app):
-    add_lead(app, "Ada Lovelace", email="ada@engines.example", company="Analytical Engines",
-             fit_score=80, created_at=NOW - timedelta(days=3))
-    add_lead(app, "Grace Hopper", email="grace@navy.example", company="US Navy",
-             fit_score=95, created_at=NOW - timedelta(days=2))
+    add_lead(
+        app,
+        "Ada Lovelace",
+        email="ada@engines.example",
+        company="Analytical Engines",
+        fit_score=80,
+        created_at=NOW - timedelta(days=3),
+    )
+    add_lead(
+        app,
+        "Grace Hopper",
+        email="grace@navy.example",
+        company="US Navy",
+        fit_score=95,
+        created_at=NOW - timedelta(days=2),
+    )
     add_lead(app, "Zoë Okafor", email="zoe@kestrel.example", company="Kestrel Health",
              fit_score=60, created_at=NOW - timedelta(days=1))  # fmt: skip
 
@@ -93,7 +105,11 @@ def test_search_finds_a_fragment_anywhere_in_name_email_or_company(
 
 
 def test_search_and_order_together(owner, people):
-    assert listed(owner, q="example", sort="score") == ["Grace Hopper", "Ada Lovelace", "Zoë Okafor"]
+    assert listed(owner, q="example", sort="score") == [
+        "Grace Hopper",
+        "Ada Lovelace",
+        "Zoë Okafor",
+    ]
     assert listed(owner, q="ace", sort="score") == ["Grace Hopper", "Ada Lovelace"]
 
 

@@ -1,7 +1,8 @@
 """`flask owner fake-leads COUNT`: synthetic leads, for trying the lead list at scale.
 
-Leads only (no bookings, no emails), 5,000 to a statement (COPY on PostgreSQL). The spread looks like
-a real pipeline: mostly new, a few won and lost, scores around the middle, sources from
+Leads only (no bookings, no emails), 5,000 to a statement (COPY on PostgreSQL); past
+50,000 on PostgreSQL the lead indexes are built once at the end. The spread looks like a
+real pipeline: mostly new, a few won and lost, scores around the middle, sources from
 LinkedIn, a newsletter, search and direct visits, created over the past year, and some
 with a call coming up. Won leads are added to the articles' won counts, as a real win
 would be, so the dashboard and the list agree. Refused in production.
@@ -160,10 +161,10 @@ def copy_rows(session: Session, batch: list[dict]) -> None:
         for name in JSON_COLUMNS:
             row[name] = json.dumps(row[name])
     connection = session.connection().connection.driver_connection
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY lead ({', '.join(names)}) FROM STDIN") as copy:
-            for row in batch:
-                copy.write_row([row[name] for name in names])
+    statement = f"COPY lead ({', '.join(names)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in batch:
+            copy.write_row([row[name] for name in names])
 
 
 @click.command("fake-leads")

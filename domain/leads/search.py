@@ -204,7 +204,7 @@ class LeadPage:
 
     @property
     def total_label(self) -> str:
-        """"1,234", or "10,000+" once the count stopped at its cap."""
+        """The count as shown: "1,234", or "10,000+" once counting stopped at the cap."""
         return f"{self.total:,}" if self.total_is_exact else f"{self.count_cap:,}+"
 
     @property
