@@ -46,7 +46,7 @@ def views(article: str, email_fragment: str) -> list[tuple[str, dict]]:
         ("engagement engineer, sort fit", {"engagement": "engineer", "sort": "score"}),
         ("one month", {"from": "2026-06-01", "to": "2026-06-30"}),
         ("one day, sort fit", {"from": "2026-06-01", "to": "2026-06-01", "sort": "score"}),
-        ("one day, sort next call", {"from": "2026-06-01", "to": "2026-06-01", "sort": "next_call"}),
+        ("one day, next call", {"from": "2026-06-01", "to": "2026-06-01", "sort": "next_call"}),
         ("search name 'lovel'", {"q": "lovel"}),
         ("search name 'lovel', page 200", {"q": "lovel", "page": 200}),
         ("search name 'lovel', sort fit", {"q": "lovel", "sort": "score"}),
