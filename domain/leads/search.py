@@ -157,6 +157,8 @@ def matches_fragment(fragment: str, dialect: str):
     anywhere in a word, so 1 or 2 characters match the start of a word ("jo" finds Jo,
     Jones, jo@…, …@joinery), which is what such a short search usually means and which the
     trigram indexes can still answer on PostgreSQL (SQLite scans; its list is smaller)."""
+    if len(fragment) < TRIGRAM and dialect == "sqlite":
+        return word_start_scan(fragment)
     if len(fragment) < TRIGRAM:
         escaped = escape_like(fragment)
         patterns = [escaped + "%", *(f"%{escape_like(mark)}{escaped}%" for mark in WORD_BREAKS)]
@@ -167,6 +169,16 @@ def matches_fragment(fragment: str, dialect: str):
         return Lead.id.in_(found.where(literal_column("lead_search").op("MATCH")(phrase)))
     pattern = "%" + escape_like(fragment) + "%"
     return or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED))
+
+
+def word_start_scan(fragment: str):
+    """SQLite's word-start match: one LIKE per lead over its three fields with every word
+    break made a space, since 21 LIKEs per lead made the scan ten times slower."""
+    words = func.lower(Lead.name + " " + Lead.email + " " + Lead.company)
+    for mark in WORD_BREAKS[1:]:
+        words = func.replace(words, mark, " ")
+    pattern = "% " + escape_like(fragment.lower()) + "%"
+    return (" " + words).like(pattern, escape="\\")
 
 
 def escape_like(text: str) -> str:
