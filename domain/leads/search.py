@@ -7,6 +7,9 @@ filter's `timezone`, not read from the query string), both ends inclusive.
 Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
 walks), so the deepest allowed page reads some thousands of index entries, not the table;
 past it, narrow the filter or export (the CSV has every match and is streamed).
+The count stops at `COUNT_CAP` ("10,000+"): an exact count would read every match.
+Search finds a fragment of 3 or more characters anywhere (trigram indexes: pg_trgm GIN on
+PostgreSQL, the FTS5 table `lead_search` on SQLite), and 1 or 2 at the start of a word.
 """
 
 import csv
