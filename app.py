@@ -31,6 +31,7 @@ from extensions import (
     outbox_delivery,
     rate_limit_storage_options,
 )
+from models import modelled_name
 from observability import current_request_id, register_request_observation
 
 LOG_FORMAT = "%(levelname)s %(name)s [%(request_id)s] %(message)s"
@@ -124,7 +125,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    migrations = str(Path(__file__).parent / "migrations")
+    migrate.init_app(app, db, directory=migrations, include_name=modelled_name)
     csrf.init_app(app)
     app.config.setdefault(
         "RATELIMIT_STORAGE_OPTIONS",

@@ -44,6 +44,16 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Tables the migrations make that no model maps: SQLite's FTS5 lead search and its shadow
+# tables (lead_search_data, _idx, ...). Autogenerate and the schema test skip them.
+UNMODELLED_TABLE_PREFIX = "lead_search"
+
+
+def modelled_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's `include_name` hook: False for the search tables above."""
+    return not (type_ == "table" and (name or "").startswith(UNMODELLED_TABLE_PREFIX))
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -108,8 +118,24 @@ class Lead(db.Model):
         ),
         Index("ix_lead_status_created", "status", "created_at"),
         Index("ix_lead_source_created", "source_article", "created_at"),
-        Index("ix_lead_fit_score", "fit_score"),
         Index("ix_lead_next_call_at", "next_call_at"),
+        # Each list filter paired with each order (migration 0009), so a page walks one index.
+        Index("ix_lead_fit_score_id", "fit_score", "id"),
+        Index("ix_lead_status_fit_score", "status", "fit_score", "id"),
+        Index("ix_lead_status_next_call", "status", "next_call_at"),
+        Index("ix_lead_source_fit_score", "source_article", "fit_score", "id"),
+        Index("ix_lead_source_next_call", "source_article", "next_call_at"),
+        # Fragment search: trigram GIN on PostgreSQL. SQLite searches its FTS5 table
+        # `lead_search` instead (made by the migration, not modelled); these stay plain there.
+        *(
+            Index(
+                f"ix_lead_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+            )
+            for column in ("name", "email", "company")
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -92,7 +92,8 @@ def test_search_finds_name_email_or_company_ignoring_case(owner, three_leads):
     assert listed(owner, q="LOVELACE") == ["Ada Lovelace"]
     assert listed(owner, q="navy.EXAMPLE") == ["Grace Hopper"]
     assert listed(owner, q="  bletchley   park ") == ["Alan Turing"]
-    assert listed(owner, q="a") == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
+    # One letter finds the start of a word (too short for trigrams): not Grace's "navy".
+    assert listed(owner, q="a") == ["Alan Turing", "Ada Lovelace"]
     assert listed(owner, q="%") == [] and listed(owner, q="_") == []  # literal, not wildcards
 
 
@@ -458,7 +459,7 @@ def test_at_100000_leads_the_csv_has_every_row_and_the_list_pages_answer(app, ow
     exported = time.perf_counter()
 
     first = owner.get("/owner/leads").get_data(as_text=True)
-    assert "100,000 leads" in first and len(names_in(first)) == 50
+    assert "10,000+ leads" in first and len(names_in(first)) == 50  # counting stops at the cap
     last = owner.get(f"/owner/leads?sort=score&page={MAX_PAGE}").get_data(as_text=True)
     assert f"Page {MAX_PAGE} of {MAX_PAGE}" in last and len(names_in(last)) == 50
     assert "export the CSV" in last

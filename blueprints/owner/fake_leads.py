@@ -1,17 +1,20 @@
 """`flask owner fake-leads COUNT`: synthetic leads, for trying the lead list at scale.
 
-Leads only (no bookings, no emails), inserted 5,000 to a statement. The spread looks like
-a real pipeline: mostly new, a few won and lost, scores around the middle, sources from
+Leads only (no bookings, no emails), 5,000 to a statement (COPY on PostgreSQL); past
+50,000 on PostgreSQL the lead indexes are built once at the end. The spread looks like a
+real pipeline: mostly new, a few won and lost, scores around the middle, sources from
 LinkedIn, a newsletter, search and direct visits, created over the past year, and some
 with a call coming up. Won leads are added to the articles' won counts, as a real win
 would be, so the dashboard and the list agree. Refused in production.
 """
 
+import json
 import random
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 
@@ -27,6 +30,8 @@ from extensions import db
 from models import Lead
 
 BATCH_ROWS = 5000
+REBUILD_INDEXES_FROM = 50_000  # leads in one PostgreSQL load: past it, indexes are rebuilt
+JSON_COLUMNS = ("first_touch", "last_touch", "articles_read")
 FIRST_NAMES = (
     "Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Zoë", "José", "Łukasz",
     "Aisha", "Chen", "Priya", "Olu", "Ingrid", "Mateo", "Yuki", "Fatima", "Sven", "Amara",
@@ -115,17 +120,51 @@ def insert_fake_leads(
     first_number = session.scalar(select(func.coalesce(func.max(Lead.id), 0))) + 1
     rows = fake_lead_rows(count, random.Random(seed), now, list(article_slugs), first_number)
     won: Counter = Counter()
-    # render_nulls: every row names every column, so a batch is one executemany.
-    statement = insert(Lead).execution_options(render_nulls=True)
-    while batch := list(islice(rows, BATCH_ROWS)):
-        session.execute(statement, batch)
-        for row in batch:
-            if row["status"] == "won" and row["source_article"]:
-                won[(row["source_article"], row["created_at"].date(), "won")] += 1
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    with indexes_built_after(session, postgresql and count >= REBUILD_INDEXES_FROM):
+        while batch := list(islice(rows, BATCH_ROWS)):
+            (copy_rows if postgresql else insert_rows)(session, batch)
+            for row in batch:
+                if row["status"] == "won" and row["source_article"]:
+                    won[(row["source_article"], row["created_at"].date(), "won")] += 1
     upsert_counts(session.connection(), won)
     session.execute(text("ANALYZE lead"))  # after a bulk load the planner needs fresh numbers
     session.commit()
     return count
+
+
+@contextmanager
+def indexes_built_after(session: Session, rebuild: bool) -> Iterator[None]:
+    """For a big load, drop the lead list's indexes and build each once at the end: one
+    sorted build is many times cheaper than a million single-row inserts into it (and
+    GIN trigram indexes most of all). DDL is transactional here: a failed load keeps them."""
+    indexes = sorted(Lead.__table__.indexes, key=lambda index: index.name) if rebuild else []
+    connection = session.connection()
+    for index in indexes:
+        index.drop(connection)
+    yield
+    if indexes:
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for index in indexes:
+        index.create(connection)
+
+
+def insert_rows(session: Session, batch: list[dict]) -> None:
+    # render_nulls: every row names every column, so a batch is one executemany.
+    session.execute(insert(Lead).execution_options(render_nulls=True), batch)
+
+
+def copy_rows(session: Session, batch: list[dict]) -> None:
+    """PostgreSQL's COPY, through psycopg: a million leads load in seconds, not minutes."""
+    names = list(batch[0])
+    for row in batch:  # JSON columns go as JSON text; COPY casts text to the column's type
+        for name in JSON_COLUMNS:
+            row[name] = json.dumps(row[name])
+    connection = session.connection().connection.driver_connection
+    statement = f"COPY lead ({', '.join(names)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in batch:
+            copy.write_row([row[name] for name in names])
 
 
 @click.command("fake-leads")

@@ -23,6 +23,7 @@ from blueprints.owner.forms import ActionForm
 from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
 from domain.leads.search import (
+    COUNT_CAP,
     LeadFilter,
     change_statuses,
     csv_chunks,
@@ -48,7 +49,7 @@ def leads():
     return render_template(
         "owner/leads.html",
         lead_filter=lead_filter,
-        found=page_of(db.session, lead_filter, now),
+        found=page_of(db.session, lead_filter, now, count_cap=count_cap()),
         last_seen=last_seen,
         articles=library.articles,
         article_titles={article.slug: article.title for article in library.articles},
@@ -59,6 +60,11 @@ def leads():
         now=now,
         zone=lead_filter.timezone,
     )
+
+
+def count_cap() -> int:
+    """Where the list stops counting and says "10,000+" (a setting, so tests can use 5)."""
+    return current_app.config.get("LEAD_COUNT_CAP", COUNT_CAP)
 
 
 def owner_zone() -> str:

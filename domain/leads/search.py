@@ -7,6 +7,9 @@ filter's `timezone`, not read from the query string), both ends inclusive.
 Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
 walks), so the deepest allowed page reads some thousands of index entries, not the table;
 past it, narrow the filter or export (the CSV has every match and is streamed).
+The count stops at `COUNT_CAP` ("10,000+"): an exact count would read every match.
+Search finds a fragment of 3 or more characters anywhere (trigram indexes: pg_trgm GIN on
+PostgreSQL, the FTS5 table `lead_search` on SQLite), and 1 or 2 at the start of a word.
 """
 
 import csv
@@ -17,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from domain.leads.actions import count_won
@@ -29,6 +32,9 @@ SORTS = ("newest", "score", "next_call")
 ENGAGEMENTS = ("architect", "engineer")
 SEARCHED = (Lead.name, Lead.email, Lead.company)
 MAX_QUERY_LENGTH = 200
+TRIGRAM = 3  # the shortest fragment a trigram index can find
+WORD_BREAKS = (" ", ".", "@", "-", "'", "_")  # where a word starts in a name, email, company
+COUNT_CAP = 10_000  # past this many matches the list says "10,000+" instead of counting
 PER_PAGE = 50
 MAX_PAGE = 200  # with 50 a page: the newest 10,000 matches are browsable
 MAX_BULK = 1000
@@ -128,11 +134,10 @@ def start_of(day: date, timezone: str = "UTC") -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
-def conditions(lead_filter: LeadFilter) -> list:
+def conditions(lead_filter: LeadFilter, dialect: str = "") -> list:
     found = []
     if lead_filter.q:
-        pattern = "%" + escape_like(lead_filter.q) + "%"
-        found.append(or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED)))
+        found.append(matches_fragment(lead_filter.q, dialect))
     if lead_filter.statuses:
         found.append(Lead.status.in_(lead_filter.statuses))
     if lead_filter.article:
@@ -145,6 +150,35 @@ def conditions(lead_filter: LeadFilter) -> list:
         day_after = lead_filter.date_to + timedelta(days=1)
         found.append(Lead.created_at < start_of(day_after, lead_filter.timezone))
     return found
+
+
+def matches_fragment(fragment: str, dialect: str):
+    """Leads whose name, email or company contains `fragment`, ignoring case.
+
+    From 3 characters an index finds it anywhere: PostgreSQL's trigram GIN indexes serve
+    ILIKE, SQLite asks its FTS5 trigram table. Trigrams cannot find a shorter fragment
+    anywhere in a word, so 1 or 2 characters match the start of a word ("jo" finds Jo,
+    Jones, jo@…, …@joinery), which is what such a short search usually means and which the
+    trigram indexes can still answer on PostgreSQL (SQLite scans; its list is smaller)."""
+    if len(fragment) < TRIGRAM:
+        escaped = escape_like(fragment)
+        patterns = [escaped + "%", *(f"%{escape_like(mark)}{escaped}%" for mark in WORD_BREAKS)]
+        found = or_(*(column.ilike(p, escape="\\") for column in SEARCHED for p in patterns))
+        return word_start_scan(fragment, found) if dialect == "sqlite" else found
+    if dialect == "sqlite":
+        phrase = '"' + fragment.replace('"', '""') + '"'  # one FTS5 string: no operators
+        found = select(literal_column("rowid")).select_from(table("lead_search"))
+        return Lead.id.in_(found.where(literal_column("lead_search").op("MATCH")(phrase)))
+    pattern = "%" + escape_like(fragment) + "%"
+    return or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED))
+
+
+def word_start_scan(fragment: str, word_starts):
+    """SQLite scans for a 1-2 character fragment: three cheap "contains" tests first, so the
+    21 word-start patterns run only on the few leads that contain the fragment at all."""
+    pattern = "%" + escape_like(fragment) + "%"
+    contains = or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED))
+    return and_(contains, word_starts)
 
 
 def escape_like(text: str) -> str:
@@ -162,17 +196,28 @@ def ordering(sort: str, now: datetime) -> list:
     return newest
 
 
-def lead_query(lead_filter: LeadFilter, now: datetime) -> Select:
-    return select(Lead).where(*conditions(lead_filter)).order_by(*ordering(lead_filter.sort, now))
+def lead_query(lead_filter: LeadFilter, now: datetime, dialect: str = "") -> Select:
+    where = conditions(lead_filter, dialect)
+    return select(Lead).where(*where).order_by(*ordering(lead_filter.sort, now))
 
 
 @dataclass(frozen=True)
 class LeadPage:
     leads: list[Lead]
-    total: int
+    total: int  # exact up to `count_cap`; past it, `count_cap + 1`
     page: int
     pages: int  # the last page the list offers (at most MAX_PAGE)
     per_page: int
+    count_cap: int = COUNT_CAP
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= self.count_cap
+
+    @property
+    def total_label(self) -> str:
+        """The count as shown: "1,234", or "10,000+" once counting stopped at the cap."""
+        return f"{self.total:,}" if self.total_is_exact else f"{self.count_cap:,}+"
 
     @property
     def capped(self) -> bool:
@@ -180,20 +225,35 @@ class LeadPage:
 
 
 def page_of(
-    session: Session, lead_filter: LeadFilter, now: datetime, per_page: int = PER_PAGE
+    session: Session,
+    lead_filter: LeadFilter,
+    now: datetime,
+    per_page: int = PER_PAGE,
+    count_cap: int = COUNT_CAP,
 ) -> LeadPage:
     """One page of matching leads; a page past the end shows the last one there is."""
-    where = conditions(lead_filter)
-    total = session.scalar(select(func.count(Lead.id)).where(*where))
+    where = conditions(lead_filter, dialect_of(session))
+    total = count_upto(session, where, count_cap + 1)
     pages = min(MAX_PAGE, max(1, -(-total // per_page)))
     page = min(lead_filter.page, pages)
     offset = (page - 1) * per_page
     if lead_filter.sort == "next_call":
         leads = next_call_page(session, where, now, offset, per_page)
     else:
-        query = lead_query(lead_filter, now).limit(per_page).offset(offset)
-        leads = list(session.scalars(query))
-    return LeadPage(leads, total, page, pages, per_page)
+        query = select(Lead).where(*where).order_by(*ordering(lead_filter.sort, now))
+        leads = list(session.scalars(query.limit(per_page).offset(offset)))
+    return LeadPage(leads, total, page, pages, per_page, count_cap)
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def count_upto(session: Session, where: list, limit: int) -> int:
+    """How many leads match, counting no further than `limit`: an exact count of a big
+    match reads every matching row (PostgreSQL's wiki, "Slow counting"); this stops early."""
+    matching = select(Lead.id).where(*where).limit(limit).subquery()
+    return session.scalar(select(func.count()).select_from(matching))
 
 
 def next_call_page(
@@ -202,7 +262,7 @@ def next_call_page(
     """`lead_query`'s next-call order as two index walks (upcoming calls, then the rest),
     since one sort on "is the call still ahead?" would read every lead for a deep page."""
     upcoming = Lead.next_call_at >= now
-    ahead = session.scalar(select(func.count(Lead.id)).where(*where, upcoming))
+    ahead = count_upto(session, [*where, upcoming], offset + limit)  # all this page needs
     leads = []
     if offset < ahead:
         query = (
@@ -237,7 +297,7 @@ def csv_rows(session: Session, lead_filter: LeadFilter, now: datetime) -> Iterat
     )  # fmt: skip
     query = (
         select(*columns)
-        .where(*conditions(lead_filter))
+        .where(*conditions(lead_filter, dialect_of(session)))
         .order_by(*ordering(lead_filter.sort, now))
         .execution_options(yield_per=1000)
     )
