@@ -26,6 +26,7 @@ from domain.booking.calls import (
     SlotUnavailable,
     book_call,
     booking_for_submission,
+    busy_around,
     busy_bookings,
 )
 from domain.booking.links import mint_link
@@ -204,7 +205,9 @@ def submit_booking():
     valid = form.validate()
     phone = visitor_phone(form)
     valid = valid and not form.phone.errors
-    problem = slot_error(slot, rules, now)
+    # A valid form goes straight to book_call, whose check under the lock is the one that
+    # counts; an invalid one is checked here too, so the visitor sees every problem at once.
+    problem = slot_error(slot, rules, now, check_busy=not valid)
     if not valid or problem:
         return redisplay(form, rules, now, slug, timezone, slot, problem, status=400)
     booking_request = BookingRequest(
@@ -298,10 +301,13 @@ def too_fast(form, now) -> bool:
     return elapsed is None or elapsed < current_app.config["BOOKING_MIN_SECONDS"]
 
 
-def slot_error(slot, rules, now) -> str | None:
+def slot_error(slot, rules, now, *, check_busy: bool) -> str | None:
+    """Why the slot cannot be booked: from the rules alone (past, outside hours…), and with
+    `check_busy` also from the calls and busy times around it."""
     if slot is None:
         return "Please choose a time for the call."
-    code = slot_problem(rules, busy_bookings(db.session, rules, now), now, slot)
+    busy = busy_around(db.session, rules, slot) if check_busy else ()
+    code = slot_problem(rules, busy, now, slot)
     return SLOT_MESSAGES[code] if code else None
 
 

@@ -11,7 +11,8 @@ and per client, counted under a lock so that racing submissions cannot both pass
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -145,6 +146,39 @@ def busy_bookings(
     return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
 
 
+# The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
+# domain.booking.availability allows) fits in a day: an earlier start cannot reach a slot.
+LONGEST_SPAN = timedelta(days=1)
+
+
+def busy_around(
+    session: Session, rules: AvailabilityRules, start: datetime, excluding: int | None = None
+) -> list[Busy]:
+    """Only what can refuse `start`: the active calls of its owner-local day (the daily
+    limit) and every call or calendar busy time that can reach its span (the overlap).
+    Two range reads on indexed starts (uq_booking_active_start, ix_busy_interval_span),
+    instead of every busy span over the horizon: this runs inside the booking lock."""
+    zone = ZoneInfo(rules.timezone)
+    day = start.astimezone(zone).date()
+    day_start = datetime.combine(day, time(), zone).astimezone(UTC)
+    day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    span_end = start + timedelta(minutes=rules.call_minutes) + buffer
+    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
+        Booking.status == "active",
+        Booking.starts_at >= min(day_start, start - LONGEST_SPAN),
+        Booking.starts_at < max(day_end, span_end),
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    calls = [
+        Busy(begin, max(end, blocked_until - buffer))
+        for begin, end, blocked_until in session.execute(query)
+    ]
+    # A calendar busy time blocks the slot when it ends less than a buffer before it.
+    return calls + calendar_busy(session, start - buffer, span_end)
+
+
 def booking_for_submission(session: Session, submission_key: str) -> Booking | None:
     return session.scalar(select(Booking).where(Booking.submission_key == submission_key))
 
@@ -179,7 +213,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         if repeat is not None:
             return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
-        problem = slot_problem(rules, busy_bookings(session, rules, now), now, request.start)
+        problem = slot_problem(rules, busy_around(session, rules, request.start), now, request.start)
         if problem:
             raise SlotUnavailable(problem)
         check_limits(session, email_key, request.client_key, limits, now)
@@ -322,7 +356,7 @@ def reschedule_call(
         with serialised_write(session):
             booking = changeable_booking(session, booking_id, now)
             rules = load_rules(session)
-            busy = busy_bookings(session, rules, now, excluding=booking.id)
+            busy = busy_around(session, rules, new_start, excluding=booking.id)
             problem = slot_problem(rules, busy, now, new_start)
             if problem:
                 raise SlotUnavailable(problem)
