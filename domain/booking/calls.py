@@ -213,7 +213,8 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         if repeat is not None:
             return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
-        problem = slot_problem(rules, busy_around(session, rules, request.start), now, request.start)
+        busy = busy_around(session, rules, request.start)
+        problem = slot_problem(rules, busy, now, request.start)
         if problem:
             raise SlotUnavailable(problem)
         check_limits(session, email_key, request.client_key, limits, now)
