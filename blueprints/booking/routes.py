@@ -26,8 +26,8 @@ from domain.booking.calls import (
     SlotUnavailable,
     book_call,
     booking_for_submission,
-    busy_around,
     busy_bookings,
+    slot_problem_at,
 )
 from domain.booking.links import mint_link
 from domain.booking.location import LocationError, load_location, normalise_phone
@@ -306,8 +306,10 @@ def slot_error(slot, rules, now, *, check_busy: bool) -> str | None:
     `check_busy` also from the calls and busy times around it."""
     if slot is None:
         return "Please choose a time for the call."
-    busy = busy_around(db.session, rules, slot) if check_busy else ()
-    code = slot_problem(rules, busy, now, slot)
+    if check_busy:
+        code = slot_problem_at(db.session, rules, now, slot)
+    else:
+        code = slot_problem(rules, (), now, slot)
     return SLOT_MESSAGES[code] if code else None
 
 

@@ -151,23 +151,54 @@ def busy_bookings(
 LONGEST_SPAN = timedelta(days=1)
 
 
-def busy_around(
-    session: Session, rules: AvailabilityRules, start: datetime, excluding: int | None = None
-) -> list[Busy]:
-    """Only what can refuse `start`: the active calls of its owner-local day (the daily
-    limit) and every call or calendar busy time that can reach its span (the overlap).
-    Two range reads on indexed starts (uq_booking_active_start, ix_busy_interval_span),
-    instead of every busy span over the horizon: this runs inside the booking lock."""
-    zone = ZoneInfo(rules.timezone)
+def slot_problem_at(
+    session: Session,
+    rules: AvailabilityRules,
+    now: datetime,
+    start: datetime,
+    excluding: int | None = None,
+) -> str | None:
+    """Why `start` cannot be booked (a domain.booking.slots.slot_problem code), or None.
+    Reads only what can refuse it, on indexed starts (uq_booking_active_start,
+    ix_busy_interval_span), instead of every busy span over the horizon: this runs inside
+    the booking lock, so its time is every other booking's wait."""
+    calls_that_day = None
+    if rules.daily_limit is not None:
+        calls_that_day = calls_on_local_day(session, rules.timezone, start, excluding)
+    busy = busy_around(session, rules, start, excluding)
+    return slot_problem(rules, busy, now, start, calls_that_day=calls_that_day)
+
+
+def calls_on_local_day(
+    session: Session, timezone: str, start: datetime, excluding: int | None = None
+) -> int:
+    """Active calls starting on the owner-local day of `start` (the daily limit's count)."""
+    zone = ZoneInfo(timezone)
     day = start.astimezone(zone).date()
     day_start = datetime.combine(day, time(), zone).astimezone(UTC)
     day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    query = select(func.count()).where(
+        Booking.status == "active", Booking.starts_at >= day_start, Booking.starts_at < day_end
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    return session.scalar(query)
+
+
+def busy_around(
+    session: Session, rules: AvailabilityRules, start: datetime, excluding: int | None = None
+) -> list[Busy]:
+    """The calls and calendar busy times that can reach the span of a call at `start`
+    (with today's buffer after each), and no others."""
     buffer = timedelta(minutes=rules.buffer_minutes)
     span_end = start + timedelta(minutes=rules.call_minutes) + buffer
+    # A stored span reaches `start` only if it is blocked past `start - buffer`; the
+    # lower bound on starts keeps the index range to a day.
     query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
         Booking.status == "active",
-        Booking.starts_at >= min(day_start, start - LONGEST_SPAN),
-        Booking.starts_at < max(day_end, span_end),
+        Booking.starts_at >= start - LONGEST_SPAN,
+        Booking.starts_at < span_end,
+        Booking.blocked_until > start - buffer,
     )
     if excluding is not None:
         query = query.where(Booking.id != excluding)
@@ -213,8 +244,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         if repeat is not None:
             return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
-        busy = busy_around(session, rules, request.start)
-        problem = slot_problem(rules, busy, now, request.start)
+        problem = slot_problem_at(session, rules, now, request.start)
         if problem:
             raise SlotUnavailable(problem)
         check_limits(session, email_key, request.client_key, limits, now)
@@ -357,8 +387,7 @@ def reschedule_call(
         with serialised_write(session):
             booking = changeable_booking(session, booking_id, now)
             rules = load_rules(session)
-            busy = busy_around(session, rules, new_start, excluding=booking.id)
-            problem = slot_problem(rules, busy, now, new_start)
+            problem = slot_problem_at(session, rules, now, new_start, excluding=booking.id)
             if problem:
                 raise SlotUnavailable(problem)
             previous_start = booking.starts_at

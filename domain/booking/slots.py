@@ -80,13 +80,23 @@ def available_slots(
 
 
 def slot_problem(
-    rules: AvailabilityRules, bookings: Iterable[Busy], now: datetime, start: datetime
+    rules: AvailabilityRules,
+    bookings: Iterable[Busy],
+    now: datetime,
+    start: datetime,
+    *,
+    calls_that_day: int | None = None,
 ) -> str | None:
     """None when `start` (aware) is bookable, else one of the codes:
     'past', 'notice', 'beyond_horizon', 'day_off', 'outside_hours',
-    'daily_limit', 'taken'. Checked in that order."""
+    'daily_limit', 'taken'. Checked in that order.
+
+    `calls_that_day`, when given, is the count of active calls on the owner-local day of
+    `start`; then `bookings` need only hold the spans that can reach `start`."""
     schedule = _Schedule(rules, bookings, now)
     start = _to_utc(start)
+    if calls_that_day is not None:
+        schedule.calls_per_day[schedule.local_date(start)] = calls_that_day
     problem = schedule.timing_problem(start)
     if problem is not None:
         return problem
