@@ -247,7 +247,8 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
             raise SlotUnavailable(problem)
-        check_limits(session, email_key, request.client_key, limits, now)
+        existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
+        check_limits(session, existing_lead, request.client_key, limits, now)
         fit = fit_for(
             company_size=request.company_size,
             role=request.role,
@@ -255,7 +256,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
             message=request.message,
             chosen_engagements=[signal.engagement for signal in request.signals],
         )
-        lead = lead_for_booking(session, request, fit.score, fit.engagement, now)
+        lead = existing_lead or lead_for_booking(session, request, fit.score, fit.engagement, now)
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
         token = mint_link(session, booking, now)
@@ -278,9 +279,8 @@ def upcoming_calls(session: Session, column, value, now: datetime) -> int:
     )
 
 
-def check_limits(session, email_key: str, client_key: str | None, limits, now) -> None:
-    lead_id = session.scalar(select(Lead.id).where(Lead.email_normalised == email_key))
-    if lead_id is not None and upcoming_calls(session, Booking.lead_id, lead_id, now) >= (
+def check_limits(session, lead: Lead | None, client_key: str | None, limits, now) -> None:
+    if lead is not None and upcoming_calls(session, Booking.lead_id, lead.id, now) >= (
         limits.per_email
     ):
         raise BookingLimitReached("email", limits.per_email)
