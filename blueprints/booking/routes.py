@@ -240,7 +240,7 @@ def submit_booking():
     if not booked.created:
         return show_repeat(booked.booking)
     metrics.count_booking(slug)
-    outbox_delivery.soon(booking_id=booked.booking.id)
+    outbox_delivery.soon(booking_id=booked.booking_id)
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 
 

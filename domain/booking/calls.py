@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,6 +121,11 @@ class Booked:
     booking: Booking
     created: bool  # False when this was a repeat of a submission already booked
     token: str | None = None  # the new booking's first private link; None on a repeat
+
+    @property
+    def booking_id(self) -> int:
+        # The identity outlives the commit's expiry: reading it starts no new transaction.
+        return inspect(self.booking).identity[0]
 
 
 def busy_bookings(
