@@ -27,6 +27,7 @@ from domain.booking.calls import (
     book_call,
     booking_for_submission,
     busy_bookings,
+    slot_problem_at,
 )
 from domain.booking.links import mint_link
 from domain.booking.location import LocationError, load_location, normalise_phone
@@ -204,7 +205,9 @@ def submit_booking():
     valid = form.validate()
     phone = visitor_phone(form)
     valid = valid and not form.phone.errors
-    problem = slot_error(slot, rules, now)
+    # A valid form goes straight to book_call, whose check under the lock is the one that
+    # counts; an invalid one is checked here too, so the visitor sees every problem at once.
+    problem = slot_error(slot, rules, now, check_busy=not valid)
     if not valid or problem:
         return redisplay(form, rules, now, slug, timezone, slot, problem, status=400)
     booking_request = BookingRequest(
@@ -237,7 +240,7 @@ def submit_booking():
     if not booked.created:
         return show_repeat(booked.booking)
     metrics.count_booking(slug)
-    outbox_delivery.soon(booking_id=booked.booking.id)
+    outbox_delivery.soon(booking_id=booked.booking_id)
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 
 
@@ -298,10 +301,15 @@ def too_fast(form, now) -> bool:
     return elapsed is None or elapsed < current_app.config["BOOKING_MIN_SECONDS"]
 
 
-def slot_error(slot, rules, now) -> str | None:
+def slot_error(slot, rules, now, *, check_busy: bool) -> str | None:
+    """Why the slot cannot be booked: from the rules alone (past, outside hours…), and with
+    `check_busy` also from the calls and busy times around it."""
     if slot is None:
         return "Please choose a time for the call."
-    code = slot_problem(rules, busy_bookings(db.session, rules, now), now, slot)
+    if check_busy:
+        code = slot_problem_at(db.session, rules, now, slot)
+    else:
+        code = slot_problem(rules, (), now, slot)
     return SLOT_MESSAGES[code] if code else None
 
 

@@ -102,8 +102,25 @@ def ranges_problem(ranges: list[list[str]]) -> str | None:
     return None
 
 
-def load_values(session: Session) -> AvailabilityValues:
+SETTINGS_HOLDER = "availability_settings_row"
+
+
+def settings_row(session: Session) -> AvailabilitySettings | None:
+    """The one settings row, held by the session while it lives. SQLAlchemy's identity map
+    keeps only what something references, so without a holder every `session.get` of this
+    row was a new SELECT: seven of them in one booking. A commit expires it as usual, and
+    the next read refreshes it."""
+    row = session.info.get(SETTINGS_HOLDER)
+    if row is not None and row in session:
+        return row
     row = session.get(AvailabilitySettings, 1)
+    if row is not None:
+        session.info[SETTINGS_HOLDER] = row
+    return row
+
+
+def load_values(session: Session) -> AvailabilityValues:
+    row = settings_row(session)
     if row is None:
         return AvailabilityValues()
     return AvailabilityValues(
@@ -123,7 +140,7 @@ def save_values(session: Session, values: AvailabilityValues) -> None:
     errors = validate(values)
     if errors:
         raise AvailabilityError(errors)
-    row = session.get(AvailabilitySettings, 1) or AvailabilitySettings(id=1)
+    row = settings_row(session) or AvailabilitySettings(id=1)
     row.timezone = values.timezone
     row.weekly_hours = {
         day: [list(r) for r in ranges] for day, ranges in values.weekly_hours.items() if ranges

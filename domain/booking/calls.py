@@ -11,9 +11,10 @@ and per client, counted under a lock so that racing submissions cannot both pass
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -121,6 +122,11 @@ class Booked:
     created: bool  # False when this was a repeat of a submission already booked
     token: str | None = None  # the new booking's first private link; None on a repeat
 
+    @property
+    def booking_id(self) -> int:
+        # The identity outlives the commit's expiry: reading it starts no new transaction.
+        return inspect(self.booking).identity[0]
+
 
 def busy_bookings(
     session: Session, rules: AvailabilityRules, now: datetime, excluding: int | None = None
@@ -143,6 +149,70 @@ def busy_bookings(
     ]
     # The owner's own calendars block times too, with the same buffer, but are not calls.
     return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
+
+
+# The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
+# domain.booking.availability allows) fits in a day: an earlier start cannot reach a slot.
+LONGEST_SPAN = timedelta(days=1)
+
+
+def slot_problem_at(
+    session: Session,
+    rules: AvailabilityRules,
+    now: datetime,
+    start: datetime,
+    excluding: int | None = None,
+) -> str | None:
+    """Why `start` cannot be booked (a domain.booking.slots.slot_problem code), or None.
+    Reads only what can refuse it, on indexed starts (uq_booking_active_start,
+    ix_busy_interval_span), instead of every busy span over the horizon: this runs inside
+    the booking lock, so its time is every other booking's wait."""
+    calls_that_day = None
+    if rules.daily_limit is not None:
+        calls_that_day = calls_on_local_day(session, rules.timezone, start, excluding)
+    busy = busy_around(session, rules, start, excluding)
+    return slot_problem(rules, busy, now, start, calls_that_day=calls_that_day)
+
+
+def calls_on_local_day(
+    session: Session, timezone: str, start: datetime, excluding: int | None = None
+) -> int:
+    """Active calls starting on the owner-local day of `start` (the daily limit's count)."""
+    zone = ZoneInfo(timezone)
+    day = start.astimezone(zone).date()
+    day_start = datetime.combine(day, time(), zone).astimezone(UTC)
+    day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    query = select(func.count()).where(
+        Booking.status == "active", Booking.starts_at >= day_start, Booking.starts_at < day_end
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    return session.scalar(query)
+
+
+def busy_around(
+    session: Session, rules: AvailabilityRules, start: datetime, excluding: int | None = None
+) -> list[Busy]:
+    """The calls and calendar busy times that can reach the span of a call at `start`
+    (with today's buffer after each), and no others."""
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    span_end = start + timedelta(minutes=rules.call_minutes) + buffer
+    # A stored span reaches `start` only if it is blocked past `start - buffer`; the
+    # lower bound on starts keeps the index range to a day.
+    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
+        Booking.status == "active",
+        Booking.starts_at >= start - LONGEST_SPAN,
+        Booking.starts_at < span_end,
+        Booking.blocked_until > start - buffer,
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    calls = [
+        Busy(begin, max(end, blocked_until - buffer))
+        for begin, end, blocked_until in session.execute(query)
+    ]
+    # A calendar busy time blocks the slot when it ends less than a buffer before it.
+    return calls + calendar_busy(session, start - buffer, span_end)
 
 
 def booking_for_submission(session: Session, submission_key: str) -> Booking | None:
@@ -179,10 +249,11 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
         if repeat is not None:
             return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
-        problem = slot_problem(rules, busy_bookings(session, rules, now), now, request.start)
+        problem = slot_problem_at(session, rules, now, request.start)
         if problem:
             raise SlotUnavailable(problem)
-        check_limits(session, email_key, request.client_key, limits, now)
+        existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
+        check_limits(session, existing_lead, request.client_key, limits, now)
         fit = fit_for(
             company_size=request.company_size,
             role=request.role,
@@ -190,7 +261,7 @@ def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Bo
             message=request.message,
             chosen_engagements=[signal.engagement for signal in request.signals],
         )
-        lead = lead_for_booking(session, request, fit.score, fit.engagement, now)
+        lead = existing_lead or lead_for_booking(session, request, fit.score, fit.engagement, now)
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
         token = mint_link(session, booking, now)
@@ -213,9 +284,8 @@ def upcoming_calls(session: Session, column, value, now: datetime) -> int:
     )
 
 
-def check_limits(session, email_key: str, client_key: str | None, limits, now) -> None:
-    lead_id = session.scalar(select(Lead.id).where(Lead.email_normalised == email_key))
-    if lead_id is not None and upcoming_calls(session, Booking.lead_id, lead_id, now) >= (
+def check_limits(session, lead: Lead | None, client_key: str | None, limits, now) -> None:
+    if lead is not None and upcoming_calls(session, Booking.lead_id, lead.id, now) >= (
         limits.per_email
     ):
         raise BookingLimitReached("email", limits.per_email)
@@ -322,8 +392,7 @@ def reschedule_call(
         with serialised_write(session):
             booking = changeable_booking(session, booking_id, now)
             rules = load_rules(session)
-            busy = busy_bookings(session, rules, now, excluding=booking.id)
-            problem = slot_problem(rules, busy, now, new_start)
+            problem = slot_problem_at(session, rules, now, new_start, excluding=booking.id)
             if problem:
                 raise SlotUnavailable(problem)
             previous_start = booking.starts_at

@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 import phonenumbers
 from sqlalchemy.orm import Session
 
-from domain.booking.availability import load_values, save_values
+from domain.booking.availability import load_values, save_values, settings_row
 from domain.platform.text_input import text_problem
-from models import AvailabilitySettings
 
 OWNER_CALLS = "owner-calls"
 NOT_SET_TEXT = "The link will follow by email."
@@ -186,7 +185,7 @@ def describe_location(
 
 
 def load_location(session: Session) -> CallLocation | None:
-    row = session.get(AvailabilitySettings, 1)
+    row = settings_row(session)
     return stored_location(row.call_location if row else None)
 
 
@@ -194,10 +193,10 @@ def save_location(session: Session, text: str | None) -> CallLocation | None:
     """Store a new location ("" clears it); LocationError leaves everything as it was.
     The caller commits. The rules row is made with its defaults when none exists yet."""
     location = parse_location(text) if (text or "").strip() else None
-    row = session.get(AvailabilitySettings, 1)
+    row = settings_row(session)
     if row is None:
         save_values(session, load_values(session))
         session.flush()
-        row = session.get(AvailabilitySettings, 1)
+        row = settings_row(session)
     row.call_location = location.setting if location else None
     return location

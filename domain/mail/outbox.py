@@ -48,6 +48,7 @@ from domain.mail.mailer import (
     build_message,
     mailer_from_config,
 )
+from domain.platform.database import serialised_write
 from domain.platform.log_redaction import without_addresses
 from models import Booking, BookingLink, OutboxMessage
 
@@ -219,15 +220,19 @@ def _mint_links(session: Session, message, site_url: str, now: datetime) -> dict
     wanted = [int(booking_id) for booking_id in message.link_booking_ids or []]
     if not wanted:
         return {}
-    bookings = session.scalars(
-        select(Booking).where(Booking.id.in_(wanted), Booking.lead_id == message.lead_id)
-    ).all()
-    urls = {
-        booking.id: f"{site_url}/booking/{mint_link(session, booking, now)}"
-        for booking in bookings
-        if now <= link_expires_at(booking)
-    }
-    session.commit()
+    # Read then write: on SQLite (WAL) a plain transaction that read before another
+    # connection committed is refused its write at once ("database is locked", no wait),
+    # which failed the inline send whenever a booking landed meanwhile. Take the write
+    # lock first, as a booking does.
+    with serialised_write(session):
+        bookings = session.scalars(
+            select(Booking).where(Booking.id.in_(wanted), Booking.lead_id == message.lead_id)
+        ).all()
+        urls = {
+            booking.id: f"{site_url}/booking/{mint_link(session, booking, now)}"
+            for booking in bookings
+            if now <= link_expires_at(booking)
+        }
     return urls
 
 

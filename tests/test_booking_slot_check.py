@@ -1,0 +1,87 @@
+"""The booking's slot check reads only what can refuse the chosen time (the calls of its
+day, and the calls and calendar busy times that reach it), yet answers exactly as the
+full picture of every busy span over the horizon does."""
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from domain.booking.availability import AvailabilityValues, load_rules, save_values
+from domain.booking.calls import BookingRequest, book_call, busy_bookings, slot_problem_at
+from domain.booking.slots import available_slots, slot_problem
+from extensions import db
+from models import BusyInterval
+
+NOW = datetime(2026, 3, 20, 9, 17, tzinfo=UTC)  # the horizon crosses London's clock change
+
+
+def owner_hours(call_minutes: int, buffer_minutes: int, daily_limit: int | None):
+    return AvailabilityValues(
+        timezone="Europe/London",
+        weekly_hours={str(day): [["07:00", "12:00"], ["13:00", "21:00"]] for day in range(7)},
+        call_minutes=call_minutes,
+        buffer_minutes=buffer_minutes,
+        min_notice_minutes=60,
+        horizon_days=14,
+        daily_limit=daily_limit,
+        dates_off=[],
+    )
+
+
+def book(start: datetime, number: int) -> None:
+    request = BookingRequest(
+        name=f"Visitor {number}", email=f"visitor{number}@example.org", company="Example Ltd",
+        role="CTO", company_size="51-200", signals=(), message="", consent_version="test",
+        start=start, visitor_timezone="Europe/London", submission_key=f"{number:032x}",
+    )  # fmt: skip
+    book_call(db.session, request, now=NOW, plan_emails=lambda *_: [])
+
+
+def calendar_busy_time(start: datetime, minutes: int) -> None:
+    db.session.add(
+        BusyInterval(
+            source="caldav",
+            feed_id=None,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=minutes),
+        )  # fmt: skip
+    )
+
+
+def every_grid_start(rules) -> list[datetime]:
+    """Each candidate a visitor could send, free or not, plus a few off the grid."""
+    starts = available_slots(rules, [], NOW)
+    too_soon = NOW.replace(hour=10, minute=0)  # on the grid, inside the hour's notice
+    return [too_soon, *starts, *(start + timedelta(minutes=10) for start in starts[::7])]
+
+
+def test_the_slot_check_agrees_with_every_busy_span(app):
+    shuffled = random.Random(11)
+    with app.app_context():
+        save_values(db.session, owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None))
+        db.session.commit()
+        free = available_slots(load_rules(db.session), [], NOW)
+        for number, start in enumerate(sorted(shuffled.sample(free, 40))):
+            book(start, number)
+        # Calendar busy times: short ones, one across midnight, and a three-day absence.
+        for start in shuffled.sample(free, 8):
+            calendar_busy_time(start + timedelta(minutes=shuffled.choice([5, 40, 70])), 25)
+        calendar_busy_time(datetime.combine(free[0].date(), time(23, 0), UTC), 9 * 60)
+        calendar_busy_time(free[200], 3 * 24 * 60)
+        db.session.commit()
+        # The owner then changes the call length, buffer and limit: stored spans carry
+        # the old buffer, and the check applies today's.
+        save_values(db.session, owner_hours(call_minutes=45, buffer_minutes=20, daily_limit=3))
+        db.session.commit()
+        rules = load_rules(db.session)
+        everything = busy_bookings(db.session, rules, NOW)
+        answers = {
+            start: (
+                slot_problem_at(db.session, rules, NOW, start),
+                slot_problem(rules, everything, NOW, start),
+            )
+            for start in every_grid_start(rules)
+        }
+    assert {start: pair for start, pair in answers.items() if pair[0] != pair[1]} == {}
+    codes = {full for _, full in answers.values()}
+    # The comparison covered every way a time can be refused here, and free times too.
+    assert {None, "taken", "daily_limit", "outside_hours", "notice"} <= codes

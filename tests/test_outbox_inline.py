@@ -1,0 +1,62 @@
+"""The prompt first attempt at a booking's emails: one sender thread per process, fed by a
+queue, sends each email once; the outbox keeps the record, so nothing is sent twice."""
+
+import os
+import threading
+
+import pytest
+
+from extensions import outbox_delivery
+from tests.conftest import Visitor
+
+
+@pytest.fixture
+def sending_inline(settings, mail_settings):
+    settings.update(mail_settings)
+    settings["OUTBOX_SEND_INLINE"] = True
+    return settings
+
+
+def senders() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "outbox-inline"]
+
+
+def test_each_booking_email_arrives_once_from_one_sender(
+    sending_inline, app, client, runner, open_hours, smtp_server
+):
+    visitor = Visitor(client)
+    slots = visitor.free_slots()[:3]
+    for number, slot in enumerate(slots):
+        response = visitor.book(slot, email=f"visitor{number}@analytical-engines.co.uk")
+        assert response.status_code == 303
+    # Each booking: the visitor's confirmation and the owner's notification, sent at once.
+    received = smtp_server.wait_for(6)
+    assert len(senders()) == 1
+    result = runner.invoke(args=["outbox", "send"])
+    assert "sent 0" in result.output, result.output  # nothing left over to send again
+    assert len(smtp_server.messages) == 6
+    visitors = sorted(address for mail in received for address in mail.rcpt_tos)
+    assert visitors.count("owner@example.test") == 3
+    assert {f"visitor{n}@analytical-engines.co.uk" for n in range(3)} <= set(visitors)
+
+
+def test_a_forked_worker_starts_a_sender_of_its_own(app):
+    """gunicorn forks its workers from one parent: a thread does not survive a fork, so
+    each worker starts its own sender the first time it has something to send."""
+    outbox_delivery._ensure_thread()
+    parent_sender = outbox_delivery._thread
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker
+        try:
+            outbox_delivery._ensure_thread()
+            started = outbox_delivery._thread
+            fresh = started is not parent_sender and started.is_alive()
+            os.write(writing, b"fresh" if fresh else b"stale")
+        finally:
+            os._exit(0)
+    os.close(writing)
+    answer = os.read(reading, 16)
+    os.waitpid(child, 0)
+    assert answer == b"fresh"
+    assert parent_sender.is_alive()
