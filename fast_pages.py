@@ -1,0 +1,197 @@
+"""Article pages served before Flask's routing and session machinery.
+
+`FastArticlePages` is WSGI middleware in front of the Flask app. For `GET /library/<slug>`
+it answers from the page cache (domain/content/page_cache.py) with what the full path
+would have sent: the same body and headers, the same view count, the same first-touch
+and articles-read session cookie, the same JSON request line and latency metric. It
+hands the request to Flask whenever it cannot be sure of that: another method or page,
+an owner's session, a session Flask-Login would clear, a remember-me cookie or an
+Authorization header, trusted-host checks, or a page not rendered yet by this process.
+A page Flask renders for a reader is kept on the way out, so the first reader of each
+article after a deploy pays for the template and every later one does not.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask.sessions import SessionMixin
+from werkzeug.http import dump_cookie
+
+from domain.content.counters import is_crawler
+from domain.content.page_cache import CachedPage, PageCache, cached_page
+from domain.leads.attribution import track_visit
+from domain.platform.request_log import request_fields, request_id_from
+
+REQUEST_LOG = logging.getLogger("app.requests")
+ARTICLE_PREFIX = "/library/"
+ENDPOINT = "library.article"
+NOT_MODIFIED = "304 NOT MODIFIED"
+OK = "200 OK"
+
+
+class SessionCookies:
+    """What Flask's session interface writes on a response, without building a Response."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.cookies: list[str] = []
+        self.vary: set[str] = set()  # Vary: Cookie is in the kept headers already
+
+    def set_cookie(self, key: str, value: str = "", **options) -> None:
+        max_size = self.app.config["MAX_COOKIE_SIZE"]
+        self.cookies.append(dump_cookie(key, value, max_size=max_size, **options))
+
+    def delete_cookie(self, key: str, **options) -> None:
+        self.set_cookie(key, expires=0, max_age=0, **options)
+
+
+class FastArticlePages:
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.cache = PageCache()
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        article = self.article_for(environ)
+        if article is None:
+            return self.wsgi_app(environ, start_response)
+        request = self.app.request_class(environ)
+        session = self.reader_session(request)
+        if session is None:
+            return self.wsgi_app(environ, start_response)
+        place, version, etag = self.page_key(article, request)
+        page = self.cache.get(place, version)
+        if page is None:
+            return self.render_and_keep(environ, start_response, place, version, etag)
+        answer = self.answer(request, session, article.slug, page)
+        if answer is None:
+            return self.wsgi_app(environ, start_response)
+        status, headers, body, request_id = answer
+        start_response(status, headers)
+        self.after_answer(request, request_id, status, len(body) if body else None, started)
+        return [body] if body else []
+
+    def article_for(self, environ):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(ARTICLE_PREFIX):
+            return None
+        return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
+
+    def reader_session(self, request) -> SessionMixin | None:
+        """The reader's session, or None when Flask-Login or a host check would act on the
+        request: an owner's session, a remember-me cookie, an Authorization header."""
+        config = self.app.config
+        if (
+            config.get("TRUSTED_HOSTS")
+            or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            or "Authorization" in request.headers
+        ):
+            return None
+        session = self.app.session_interface.open_session(self.app, request)
+        if session is None or "_user_id" in session or "_id" in session:
+            return None
+        return session
+
+    def page_key(self, article, request):
+        etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
+        place = (article.slug, request.scheme, request.script_root)
+        return place, (etag, datetime.now(UTC).year), etag
+
+    def answer(self, request, session: SessionMixin, slug: str, page: CachedPage):
+        """(status, headers, body, request id) as Flask would send them, or None to let
+        Flask answer."""
+        remember_visit(self.app, session, request, slug)
+        not_modified = request.if_none_match.contains_weak(page.etag)
+        if not not_modified and not flask_login_marks_stale(session):
+            return None
+        cookies = SessionCookies(self.app)
+        self.app.session_interface.save_session(self.app, session, cookies)
+        if not is_crawler(request.user_agent.string):
+            self.app.extensions["counters"].add(slug, "views")
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
+        headers = page.headers_for(request_id, not_modified=not_modified)
+        headers.extend(("Set-Cookie", cookie) for cookie in cookies.cookies)
+        if not_modified:
+            return NOT_MODIFIED, headers, b"", request_id
+        return OK, headers, page.body, request_id
+
+    def after_answer(
+        self, request, request_id: str, status: str, size: int | None, started: float
+    ) -> None:
+        code = int(status[:3])
+        seconds = time.perf_counter() - started
+        self.app.extensions["metrics"].observe_request(ENDPOINT, "GET", code, seconds)
+        fields = request_fields(
+            request_id=request_id,
+            method="GET",
+            endpoint=ENDPOINT,
+            path=request.path,
+            status=code,
+            seconds=seconds,
+            response_bytes=size,
+        )
+        REQUEST_LOG.info("request", extra={"fields": fields})
+        self.flush_counters_if_due()
+
+    def flush_counters_if_due(self) -> None:
+        buffer = self.app.extensions["counters"]
+        if not buffer.is_due():
+            return
+        with self.app.app_context():
+            try:
+                buffer.flush()
+            except Exception:  # a counter must never break a reader's page
+                self.app.logger.exception("could not write article counters; kept for later")
+
+    def render_and_keep(self, environ, start_response, place, version, etag):
+        """Flask answers; a full page it renders is kept for the next reader."""
+        seen = {}
+
+        def remember_start(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, remember_start)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if seen.get("status") == OK:
+            self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
+        return [body]
+
+
+def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:
+    """app.py's `remember_where_the_visitor_came_from`, for a reader (never the owner)."""
+    visit = session.get("visit")
+    updated = track_visit(
+        visit,
+        args=request.args,
+        referrer=request.referrer,
+        path=request.full_path.rstrip("?"),
+        own_host=request.host,
+        now=datetime.now(UTC),
+        article_slug=slug,
+    )
+    if updated != visit:  # an unchanged session is not sent back to the reader
+        session.permanent = True
+        session["visit"] = updated
+
+
+def flask_login_marks_stale(session: SessionMixin) -> bool:
+    """What Flask-Login's session protection does to a reader's session when a page is
+    rendered (its context processor loads the user): a permanent session not made at
+    login is marked not fresh. A non-permanent one it would clear: False, Flask answers."""
+    if not session:
+        return True
+    if not session.permanent:
+        return False
+    if session.get("_fresh") is not False:
+        session["_fresh"] = False
+    return True
