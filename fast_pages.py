@@ -20,7 +20,7 @@ from flask.sessions import SessionMixin
 from werkzeug.http import dump_cookie
 
 from domain.content.counters import is_crawler
-from domain.content.page_cache import CachedPage, PageCache, cached_page
+from domain.content.page_cache import PageCache, cached_page
 from domain.leads.attribution import track_visit
 from domain.platform.request_log import request_fields, request_id_from
 
@@ -52,6 +52,7 @@ class FastArticlePages:
         self.app = app
         self.wsgi_app = wsgi_app
         self.cache = PageCache()
+        self.first_visits = FirstVisitCookies()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -59,17 +60,22 @@ class FastArticlePages:
         if article is None:
             return self.wsgi_app(environ, start_response)
         request = self.app.request_class(environ)
-        session = self.reader_session(request)
-        if session is None:
+        if not self.reader_without_account(request):
             return self.wsgi_app(environ, start_response)
         place, version, etag = self.page_key(article, request)
         page = self.cache.get(place, version)
         if page is None:
             return self.render_and_keep(environ, start_response, place, version, etag)
-        answer = self.answer(request, session, article.slug, page)
-        if answer is None:
+        not_modified = etag_matches(request, page.etag)
+        cookies = self.session_cookies(request, article.slug, rendered=not not_modified)
+        if cookies is None:
             return self.wsgi_app(environ, start_response)
-        status, headers, body, request_id = answer
+        if not is_crawler(environ.get("HTTP_USER_AGENT")):
+            self.app.extensions["counters"].add(article.slug, "views")
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        headers = page.headers_for(request_id, not_modified=not_modified)
+        headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+        status, body = (NOT_MODIFIED, b"") if not_modified else (OK, page.body)
         start_response(status, headers)
         self.after_answer(request, request_id, status, len(body) if body else None, started)
         return [body] if body else []
@@ -82,43 +88,47 @@ class FastArticlePages:
             return None
         return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
 
-    def reader_session(self, request) -> SessionMixin | None:
-        """The reader's session, or None when Flask-Login or a host check would act on the
-        request: an owner's session, a remember-me cookie, an Authorization header."""
-        config = self.app.config
-        if (
-            config.get("TRUSTED_HOSTS")
-            or config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    def reader_without_account(self, request) -> bool:
+        """Nothing in the request that Flask-Login or a host check would act on."""
+        return not (
+            self.app.config.get("TRUSTED_HOSTS")
             or "Authorization" in request.headers
-        ):
-            return None
-        session = self.app.session_interface.open_session(self.app, request)
-        if session is None or "_user_id" in session or "_id" in session:
-            return None
-        return session
+            or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
+        )
+
+    @property
+    def remember_cookie(self) -> str:
+        return self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
 
     def page_key(self, article, request):
         etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
         place = (article.slug, request.scheme, request.script_root)
         return place, (etag, datetime.now(UTC).year), etag
 
-    def answer(self, request, session: SessionMixin, slug: str, page: CachedPage):
-        """(status, headers, body, request id) as Flask would send them, or None to let
-        Flask answer."""
+    def session_cookies(self, request, slug: str, *, rendered: bool) -> list[str] | None:
+        """The Set-Cookie values Flask would send, or None when only Flask can tell.
+
+        A reader without a session cookie (most arrive from search with none) gets the
+        same cookie as any other such reader of this article, from the same referrer and
+        URL, in the same second: it is made once a second, not once a request.
+        """
+        cookieless = self.app.config["SESSION_COOKIE_NAME"] not in (
+            request.environ.get("HTTP_COOKIE") or ""
+        )
+        key = first_visit_key(request.environ, slug, rendered) if cookieless else None
+        if key is not None and (kept := self.first_visits.get(key)) is not None:
+            return kept
+        session = self.app.session_interface.open_session(self.app, request)
+        if session is None or "_user_id" in session or "_id" in session:
+            return None  # no secret key, or the owner: Flask's own path
         remember_visit(self.app, session, request, slug)
-        not_modified = request.if_none_match.contains_weak(page.etag)
-        if not not_modified and not flask_login_marks_stale(session):
+        if rendered and not flask_login_marks_stale(session):
             return None
         cookies = SessionCookies(self.app)
         self.app.session_interface.save_session(self.app, session, cookies)
-        if not is_crawler(request.user_agent.string):
-            self.app.extensions["counters"].add(slug, "views")
-        request_id = request_id_from(request.headers.get("X-Request-ID"))
-        headers = page.headers_for(request_id, not_modified=not_modified)
-        headers.extend(("Set-Cookie", cookie) for cookie in cookies.cookies)
-        if not_modified:
-            return NOT_MODIFIED, headers, b"", request_id
-        return OK, headers, page.body, request_id
+        if key is not None:
+            self.first_visits.keep(key, cookies.cookies)
+        return cookies.cookies
 
     def after_answer(
         self, request, request_id: str, status: str, size: int | None, started: float
@@ -165,6 +175,42 @@ class FastArticlePages:
         if seen.get("status") == OK:
             self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
         return [body]
+
+
+class FirstVisitCookies:
+    """Set-Cookie values for cookieless readers, each kept for the second it was made in.
+
+    Within a second the visit's times ("at", "seen") are those of the first such reader,
+    a fraction of a second earlier than their own; the cookie's signature and expiry
+    count whole seconds anyway. Bounded: keys come from URLs and referrers.
+    """
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.cookies: dict[tuple, tuple[int, list[str]]] = {}
+
+    def get(self, key: tuple) -> list[str] | None:
+        kept = self.cookies.get(key)
+        return kept[1] if kept is not None and kept[0] == int(time.time()) else None
+
+    def keep(self, key: tuple, cookies: list[str]) -> None:
+        if len(self.cookies) >= self.LIMIT:
+            self.cookies = {}
+        self.cookies[key] = (int(time.time()), cookies)
+
+
+def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
+    """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
+    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME")
+    return (slug, rendered, environ.get("wsgi.url_scheme"), *(environ.get(n) for n in names))
+
+
+def etag_matches(request, etag: str) -> bool:
+    header = request.environ.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    return header == f'"{etag}"' or request.if_none_match.contains_weak(etag)
 
 
 def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:
