@@ -78,7 +78,7 @@ def header_set(response) -> list[tuple[str, str]]:
 def returning_reader(app, seen_minutes_ago: int) -> str:
     seen = (datetime.now(UTC) - timedelta(minutes=seen_minutes_ago)).isoformat()
     touch = {"referrer": "", "landing": "/", "at": seen}
-    visit = {"last": touch, "first": touch, "articles": [], "cta": [], "seen": seen}
+    visit = {"last": touch, "first": touch, "articles": [SLUG], "cta": [], "seen": seen}
     return signed_session(app, {"_permanent": True, "_fresh": False, "visit": visit})
 
 
