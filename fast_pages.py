@@ -65,6 +65,8 @@ class FastArticlePages:
         place, version, etag = self.page_key(article, request)
         page = self.cache.get(place, version)
         if page is None:
+            if self.owner_is_signed_in(request):  # the page is kept from a reader's view only
+                return self.wsgi_app(environ, start_response)
             return self.render_and_keep(environ, start_response, place, version, etag)
         not_modified = etag_matches(request, page.etag)
         cookies = self.session_cookies(request, article.slug, rendered=not not_modified)
@@ -95,6 +97,10 @@ class FastArticlePages:
             or "Authorization" in request.headers
             or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
         )
+
+    def owner_is_signed_in(self, request) -> bool:
+        session = self.app.session_interface.open_session(self.app, request)
+        return session is None or "_user_id" in session
 
     @property
     def remember_cookie(self) -> str:
