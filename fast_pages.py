@@ -94,7 +94,7 @@ class FastArticlePages:
         """Nothing in the request that Flask-Login or a host check would act on."""
         return not (
             self.app.config.get("TRUSTED_HOSTS")
-            or "Authorization" in request.headers
+            or "HTTP_AUTHORIZATION" in request.environ
             or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
         )
 
@@ -108,7 +108,8 @@ class FastArticlePages:
 
     def page_key(self, article, request):
         etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
-        place = (article.slug, request.scheme, request.script_root)
+        environ = request.environ
+        place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
         return place, (etag, datetime.now(UTC).year), etag
 
     def session_cookies(self, request, slug: str, *, rendered: bool) -> list[str] | None:
