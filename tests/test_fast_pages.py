@@ -226,3 +226,18 @@ def test_hostile_query_and_headers_are_served_and_cleaned(app):
     assert len(data["visit"]["first"]["utm_source"]) <= 200
     assert "\n" not in data["visit"]["first"]["utm_source"]
     assert response.headers["X-Request-ID"] != "a b;"
+
+
+def test_behind_the_proxy_https_pages_keep_hsts_and_http_pages_do_not(settings):
+    settings = settings | {"PROXY_COUNT": 1}
+    fast, full = create_app(settings), create_app(settings | {"FAST_ARTICLE_PAGES": False})
+    https = {"headers": {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}}
+    for app in (fast, full):
+        served(app), served(app, **https)
+    for kwargs in ({}, https):
+        assert header_set(served(fast, **kwargs)) == header_set(served(full, **kwargs))
+    assert "Strict-Transport-Security" in served(fast, **https).headers
+    assert "Strict-Transport-Security" not in served(fast).headers
+    for app in (fast, full):
+        with app.app_context():
+            db.engine.dispose()
