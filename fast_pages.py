@@ -209,7 +209,7 @@ class FirstVisitCookies:
 
 def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
     """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
-    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME")
+    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
     return (slug, rendered, environ.get("wsgi.url_scheme"), *(environ.get(n) for n in names))
 
 
