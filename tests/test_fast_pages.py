@@ -241,3 +241,18 @@ def test_behind_the_proxy_https_pages_keep_hsts_and_http_pages_do_not(settings):
     for app in (fast, full):
         with app.app_context():
             db.engine.dispose()
+
+
+def test_each_cookieless_reader_gets_their_own_source(app):
+    served(app)
+    sources = ["https://www.google.com/", "https://news.ycombinator.com/", ""]
+    for _ in range(2):
+        for source in sources:
+            response = served(app, headers={"Referer": source} if source else {})
+            data, _ = session_cookie(app, response)
+            assert data["visit"]["first"]["referrer"] == source
+    for campaign in ("spring", "autumn"):
+        response = served(app, query_string={"utm_campaign": campaign})
+        data, _ = session_cookie(app, response)
+        assert data["visit"]["first"]["utm_campaign"] == campaign
+        assert data["visit"]["first"]["landing"] == f"{URL}?utm_campaign={campaign}"
