@@ -31,6 +31,7 @@ from extensions import (
     outbox_delivery,
     rate_limit_storage_options,
 )
+from fast_pages import FastArticlePages
 from models import modelled_name
 from observability import current_request_id, register_request_observation
 
@@ -57,6 +58,7 @@ def create_app(config: type[settings.Config] | dict | None = None) -> Flask:
     register_logging(app)
     register_request_observation(app)
     register_url_converters(app)
+    register_fast_pages(app)
     register_extensions(app)
     register_content(app)
     register_blueprints(app)
@@ -117,6 +119,13 @@ class DatabaseIdConverter(IntegerConverter):
 def register_url_converters(app: Flask) -> None:
     # Before any blueprint: a rule takes its converter when it is added.
     app.url_map.converters["int"] = DatabaseIdConverter
+
+
+def register_fast_pages(app: Flask) -> None:
+    # Before register_extensions, so that ProxyFix wraps it and it sees the client's scheme
+    # and address as Flask does. It reads the library, counters and metrics per request.
+    if app.config.get("FAST_ARTICLE_PAGES", True):
+        app.wsgi_app = FastArticlePages(app, app.wsgi_app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -1,13 +1,10 @@
 """Library pages. Articles come from the in-memory library built at start-up."""
 
-import re
-
 from flask import abort, current_app, make_response, render_template, request
 
 from blueprints.library import bp
+from domain.content.counters import is_crawler
 from domain.content.library import Library
-
-BOT_PATTERN = re.compile(r"bot|crawl|spider|slurp|preview|monitor", re.IGNORECASE)
 
 
 def current_library() -> Library:
@@ -47,5 +44,5 @@ def topic(topic_slug: str):
 
 
 def count_view(slug: str) -> None:
-    if not BOT_PATTERN.search(request.user_agent.string or ""):
+    if not is_crawler(request.user_agent.string):
         current_app.extensions["counters"].add(slug, "views")

@@ -11,6 +11,7 @@ tally; the tally is written with one upsert per (article, day) at most every
 which is the price of never writing to the database per view.
 """
 
+import re
 import threading
 import time
 from collections import Counter
@@ -27,6 +28,12 @@ CounterKey = tuple[str, date, str]  # (slug, owner-local day, one of COUNTER_COL
 PendingKey = tuple[str, datetime, str]  # (slug, UTC quarter hour, column)
 COUNTER_COLUMNS = ("views", "cta_clicks", "bookings", "won")
 DEFAULT_ZONE = "Europe/London"  # the availability settings' default, before any are saved
+CRAWLER_PATTERN = re.compile(r"bot|crawl|spider|slurp|preview|monitor", re.IGNORECASE)
+
+
+def is_crawler(user_agent: str | None) -> bool:
+    """A crawler's visit is no reader's view, so it is not counted."""
+    return bool(CRAWLER_PATTERN.search(user_agent or ""))
 
 
 def local_day(moment: datetime, timezone: str) -> date:
@@ -91,8 +98,11 @@ class CounterBuffer:
         with self.lock:
             self.pending[(slug, when, column)] += 1
 
+    def is_due(self) -> bool:
+        return time.monotonic() - self.last_flush >= self.flush_seconds
+
     def flush_if_due(self) -> None:
-        if time.monotonic() - self.last_flush >= self.flush_seconds:
+        if self.is_due():
             self.flush()
 
     def flush(self) -> None:

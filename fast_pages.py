@@ -1,0 +1,250 @@
+"""Article pages served before Flask's routing and session machinery.
+
+`FastArticlePages` is WSGI middleware in front of the Flask app. For `GET /library/<slug>`
+it answers from the page cache (domain/content/page_cache.py) with what the full path
+would have sent: the same body and headers, the same view count, the same first-touch
+and articles-read session cookie, the same JSON request line and latency metric. It
+hands the request to Flask whenever it cannot be sure of that: another method or page,
+an owner's session, a session Flask-Login would clear, a remember-me cookie or an
+Authorization header, trusted-host checks, or a page not rendered yet by this process.
+A page Flask renders for a reader is kept on the way out, so the first reader of each
+article after a deploy pays for the template and every later one does not.
+"""
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask.sessions import SessionMixin
+from werkzeug.http import dump_cookie
+
+from domain.content.counters import is_crawler
+from domain.content.page_cache import PageCache, cached_page
+from domain.leads.attribution import track_visit
+from domain.platform.request_log import request_fields, request_id_from
+
+REQUEST_LOG = logging.getLogger("app.requests")
+ARTICLE_PREFIX = "/library/"
+ENDPOINT = "library.article"
+NOT_MODIFIED = "304 NOT MODIFIED"
+OK = "200 OK"
+
+
+class SessionCookies:
+    """What Flask's session interface writes on a response, without building a Response."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.cookies: list[str] = []
+        self.vary: set[str] = set()  # Vary: Cookie is in the kept headers already
+
+    def set_cookie(self, key: str, value: str = "", **options) -> None:
+        max_size = self.app.config["MAX_COOKIE_SIZE"]
+        self.cookies.append(dump_cookie(key, value, max_size=max_size, **options))
+
+    def delete_cookie(self, key: str, **options) -> None:
+        self.set_cookie(key, expires=0, max_age=0, **options)
+
+
+class FastArticlePages:
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.cache = PageCache()
+        self.first_visits = FirstVisitCookies()
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        article = self.article_for(environ)
+        if article is None:
+            return self.wsgi_app(environ, start_response)
+        request = self.app.request_class(environ)
+        if not self.reader_without_account(request):
+            return self.wsgi_app(environ, start_response)
+        place, version, etag = self.page_key(article, request)
+        page = self.cache.get(place, version)
+        if page is None:
+            if self.owner_is_signed_in(request):  # the page is kept from a reader's view only
+                return self.wsgi_app(environ, start_response)
+            return self.render_and_keep(environ, start_response, place, version, etag)
+        not_modified = etag_matches(request, page.etag)
+        cookies = self.session_cookies(request, article.slug, rendered=not not_modified)
+        if cookies is None:
+            return self.wsgi_app(environ, start_response)
+        if not is_crawler(environ.get("HTTP_USER_AGENT")):
+            self.app.extensions["counters"].add(article.slug, "views")
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        headers = page.headers_for(request_id, not_modified=not_modified)
+        headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+        status, body = (NOT_MODIFIED, b"") if not_modified else (OK, page.body)
+        start_response(status, headers)
+        self.after_answer(request, request_id, status, len(body) if body else None, started)
+        return [body] if body else []
+
+    def article_for(self, environ):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(ARTICLE_PREFIX):
+            return None
+        return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
+
+    def reader_without_account(self, request) -> bool:
+        """Nothing in the request that Flask-Login or a host check would act on."""
+        return not (
+            self.app.config.get("TRUSTED_HOSTS")
+            or "HTTP_AUTHORIZATION" in request.environ
+            or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
+        )
+
+    def owner_is_signed_in(self, request) -> bool:
+        session = self.app.session_interface.open_session(self.app, request)
+        return session is None or "_user_id" in session
+
+    @property
+    def remember_cookie(self) -> str:
+        return self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+
+    def page_key(self, article, request):
+        etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
+        environ = request.environ
+        place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
+        return place, (etag, datetime.now(UTC).year), etag
+
+    def session_cookies(self, request, slug: str, *, rendered: bool) -> list[str] | None:
+        """The Set-Cookie values Flask would send, or None when only Flask can tell.
+
+        A reader without a session cookie (most arrive from search with none) gets the
+        same cookie as any other such reader of this article, from the same referrer and
+        URL, in the same second: it is made once a second, not once a request.
+        """
+        cookieless = self.app.config["SESSION_COOKIE_NAME"] not in (
+            request.environ.get("HTTP_COOKIE") or ""
+        )
+        key = first_visit_key(request.environ, slug, rendered) if cookieless else None
+        if key is not None and (kept := self.first_visits.get(key)) is not None:
+            return kept
+        session = self.app.session_interface.open_session(self.app, request)
+        if session is None or "_user_id" in session or "_id" in session:
+            return None  # no secret key, or the owner: Flask's own path
+        remember_visit(self.app, session, request, slug)
+        if rendered and not flask_login_marks_stale(session):
+            return None
+        cookies = SessionCookies(self.app)
+        self.app.session_interface.save_session(self.app, session, cookies)
+        if key is not None:
+            self.first_visits.keep(key, cookies.cookies)
+        return cookies.cookies
+
+    def after_answer(
+        self, request, request_id: str, status: str, size: int | None, started: float
+    ) -> None:
+        code = int(status[:3])
+        seconds = time.perf_counter() - started
+        self.app.extensions["metrics"].observe_request(ENDPOINT, "GET", code, seconds)
+        fields = request_fields(
+            request_id=request_id,
+            method="GET",
+            endpoint=ENDPOINT,
+            path=request.path,
+            status=code,
+            seconds=seconds,
+            response_bytes=size,
+        )
+        REQUEST_LOG.info("request", extra={"fields": fields})
+        self.flush_counters_if_due()
+
+    def flush_counters_if_due(self) -> None:
+        buffer = self.app.extensions["counters"]
+        if not buffer.is_due():
+            return
+        with self.app.app_context():
+            try:
+                buffer.flush()
+            except Exception:  # a counter must never break a reader's page
+                self.app.logger.exception("could not write article counters; kept for later")
+
+    def render_and_keep(self, environ, start_response, place, version, etag):
+        """Flask answers; a full page it renders is kept for the next reader."""
+        seen = {}
+
+        def remember_start(status, headers, exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, remember_start)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if seen.get("status") == OK:
+            self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
+        return [body]
+
+
+class FirstVisitCookies:
+    """Set-Cookie values for cookieless readers, each kept for the second it was made in.
+
+    Within a second the visit's times ("at", "seen") are those of the first such reader,
+    a fraction of a second earlier than their own; the cookie's signature and expiry
+    count whole seconds anyway. Bounded: keys come from URLs and referrers.
+    """
+
+    LIMIT = 1024
+
+    def __init__(self) -> None:
+        self.cookies: dict[tuple, tuple[int, list[str]]] = {}
+
+    def get(self, key: tuple) -> list[str] | None:
+        kept = self.cookies.get(key)
+        return kept[1] if kept is not None and kept[0] == int(time.time()) else None
+
+    def keep(self, key: tuple, cookies: list[str]) -> None:
+        if len(self.cookies) >= self.LIMIT:
+            self.cookies = {}
+        self.cookies[key] = (int(time.time()), cookies)
+
+
+def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
+    """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
+    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
+    return (slug, rendered, environ.get("wsgi.url_scheme"), *(environ.get(n) for n in names))
+
+
+def etag_matches(request, etag: str) -> bool:
+    header = request.environ.get("HTTP_IF_NONE_MATCH")
+    if not header:
+        return False
+    return header == f'"{etag}"' or request.if_none_match.contains_weak(etag)
+
+
+def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:
+    """app.py's `remember_where_the_visitor_came_from`, for a reader (never the owner)."""
+    visit = session.get("visit")
+    updated = track_visit(
+        visit,
+        args=request.args,
+        referrer=request.referrer,
+        path=request.full_path.rstrip("?"),
+        own_host=request.host,
+        now=datetime.now(UTC),
+        article_slug=slug,
+    )
+    if updated != visit:  # an unchanged session is not sent back to the reader
+        session.permanent = True
+        session["visit"] = updated
+
+
+def flask_login_marks_stale(session: SessionMixin) -> bool:
+    """What Flask-Login's session protection does to a reader's session when a page is
+    rendered (its context processor loads the user): a permanent session not made at
+    login is marked not fresh. A non-permanent one it would clear: False, Flask answers."""
+    if not session:
+        return True
+    if not session.permanent:
+        return False
+    if session.get("_fresh") is not False:
+        session["_fresh"] = False
+    return True
