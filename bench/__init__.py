@@ -156,3 +156,40 @@ def table(figures: list[Figure]) -> str:
         for f in figures
     ]
     return "\n".join(lines)
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from extensions import db
+
+    app = bench_app(url)
+    logging.disable(logging.INFO)  # Alembic's per-revision INFO lines
+    try:
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+@contextmanager
+def migrated_postgres(label: str = "bench") -> Iterator[str | None]:
+    """A PostgreSQL database of this run's own (`<label>_<pid>`) at the newest migration,
+    on the test server (TEST_DATABASE_URL's, or 127.0.0.1:5432); dropped at the end.
+    Yields None when no server answers, so the SQLite figures still stand."""
+    from tests.stack.harness import create_database, database_url_named, drop_database
+
+    url = database_url_named(f"{label}_{os.getpid()}")
+    try:
+        drop_database(url)
+        create_database(url)
+    except Exception as error:  # no server here
+        print(f"  (PostgreSQL not reachable, its figures skipped: {type(error).__name__})")
+        yield None
+        return
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(url)

@@ -116,8 +116,9 @@ def lua_string(text: str) -> str:
 
 
 POST_SCRIPT = """
--- Each request a POST with the next body; bodies are built from a template whose {n}
--- is this request's number (unique across rounds through `first`), and {slot} the next slot.
+-- Each request a POST with the next body, from a template whose {{n}} is this request's
+-- number (unique across rounds through `first`), {{key}} that number in 32 hex digits and
+-- {{slot}} the next slot of the list.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = {cookie}
