@@ -52,9 +52,7 @@ class Figure:
         if self.reference_value is None:
             return ""
         shown_ratio = f"{self.ratio:.3f}x" if self.ratio == self.ratio else "n/a"
-        return (
-            f"vs {self.reference} {shown(self.reference_value, self.unit)}: {shown_ratio}"
-        )
+        return f"vs {self.reference} {shown(self.reference_value, self.unit)}: {shown_ratio}"
 
 
 def shown(value: float, unit: str) -> str:

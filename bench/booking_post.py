@@ -31,8 +31,9 @@ from bench import (
     migrated_postgres,
     migrated_sqlite,
     print_figures,
+    servers,
+    wrk,
 )
-from bench import servers, wrk
 from bench.served_pages import SLUG, measure, open_every_day, site_settings
 from tests.live_server import hidden_fields
 

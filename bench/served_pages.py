@@ -21,8 +21,7 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import Figure, interleaved, median, migrated_sqlite, print_figures, ratio
-from bench import servers, wrk
+from bench import Figure, interleaved, median, migrated_sqlite, print_figures, ratio, servers, wrk
 
 NAME = "served_pages"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
