@@ -114,13 +114,18 @@ def reset_peak_rss() -> bool:
 
 
 def quiet_request_log() -> None:
-    """Each request's JSON line still gets written (its cost is part of server time), to
-    /dev/null rather than among the figures."""
+    """Each request's JSON line still gets formatted and written (its cost is part of the
+    server time), to /dev/null rather than among the figures."""
     import logging
 
-    for handler in logging.getLogger("app.requests").handlers:
+    request_log = logging.getLogger("app.requests")
+    for handler in list(request_log.handlers):
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the run)
+            quiet = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the run)
+            quiet.setFormatter(handler.formatter)
+            quiet.filters = list(handler.filters)
+            request_log.removeHandler(handler)
+            request_log.addHandler(quiet)
 
 
 def fill(url: str, count: int) -> float:

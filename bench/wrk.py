@@ -20,6 +20,7 @@ from pathlib import Path
 THREADS = 1
 CONNECTIONS = 16
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+TIMEOUT_SECONDS = 10
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 NUMBER_UNIT = r"([\d.]+)(us|ms|s|m|h)"
 
@@ -95,6 +96,9 @@ def run(
     seconds: float = SECONDS,
 ) -> WrkResult:
     command = [ensure_wrk(), f"-t{THREADS}", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    # A slow answer is measured, not dropped: wrk leaves a request unanswered after 2 s
+    # out of its latency figures unless told to wait longer.
+    command += ["--timeout", f"{TIMEOUT_SECONDS:g}s"]
     for header in headers:
         command += ["-H", header]
     if script is not None:
