@@ -67,7 +67,9 @@ test-stack: install-dev
 	  echo "*** PostgreSQL not reachable: the stack tests were NOT run (they are in CI)" >&2; \
 	fi
 
-bench: install-dev
+# Every figure of issue 11 beside its reference (bench/README.md says how to read them).
+# Needs PostgreSQL, Redis and nginx (test-services) and wrk (the bench installs it).
+bench: install-dev test-services
 	$(BIN)/python -m bench
 
 # Requests per second through nginx against the stack (needs what test-stack needs, and wrk).

@@ -1,9 +1,11 @@
 """Benchmarks that print figures and ratios; never part of `make test`, nothing asserted.
 
 `python -m bench` runs every benchmark and ends with one table; `python -m bench.slots`
-(or `.article_page`, `.booking_post`) runs one. Each benchmark builds its own SQLite
-database in a temporary folder with the Alembic migrations, and stops any server it starts.
-Shared here: that database, the app settings, and the statistics.
+(or `.served_pages`, `.booking_post`, `.owner_leads`...) runs one. Each benchmark builds its
+own database (SQLite in a temporary folder, or a PostgreSQL database of its own) with the
+Alembic migrations, and stops any server it starts. Shared here: that database, the app
+settings, the figures with their references, and the statistics (medians over interleaved
+rounds, ratios). See bench/README.md for how to read them.
 """
 
 import logging
@@ -11,7 +13,7 @@ import math
 import os
 import statistics
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +33,62 @@ class Figure:
     name: str
     value: float
     unit: str
+    # What the figure is measured against, in the same run and under the same settings,
+    # and that reference's value in the same unit; the ratio is value / reference_value.
+    reference: str = ""
+    reference_value: float | None = None
 
     def shown(self) -> str:
-        if self.unit == "x":
-            return f"{self.value:.2f}x"
-        if self.unit in ("B", "req/s", "%", ""):
-            return f"{self.value:,.0f} {self.unit}".rstrip()
-        return f"{self.value:.2f} {self.unit}"
+        return shown(self.value, self.unit)
+
+    @property
+    def ratio(self) -> float | None:
+        if self.reference_value is None:
+            return None
+        return ratio(self.value, self.reference_value)
+
+    def compared(self) -> str:
+        """'vs <reference> <value>: <ratio>x', or nothing for a figure without a reference."""
+        if self.reference_value is None:
+            return ""
+        shown_ratio = f"{self.ratio:.3f}x" if self.ratio == self.ratio else "n/a"
+        return f"vs {self.reference} {shown(self.reference_value, self.unit)}: {shown_ratio}"
+
+
+def shown(value: float, unit: str) -> str:
+    if value != value:  # NaN: nothing measured
+        return f"n/a {unit}".rstrip()
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit in ("B", "req/s", "%", ""):
+        return f"{value:,.0f} {unit}".rstrip()
+    return f"{value:.2f} {unit}"
+
+
+def ratio(subject: float, reference: float) -> float:
+    """subject / reference; NaN when the reference is zero or either is unknown."""
+    if not reference or reference != reference or subject != subject:
+        return float("nan")
+    return subject / reference
+
+
+def median(values: Iterable[float]) -> float:
+    """The median of what was measured, NaN for nothing measured."""
+    values = [value for value in values if value == value]
+    return statistics.median(values) if values else float("nan")
+
+
+def interleaved(rounds: int, contenders: Sequence[tuple[str, Callable[[int], object]]]
+                ) -> dict[str, list]:  # fmt: skip
+    """Run every contender once per round, alternating the order (A B, then B A ...), so a
+    change in the machine's load during the run falls on subject and reference alike.
+    `contenders` are (name, measure(round_number)); returns name -> one result per round."""
+    results: dict[str, list] = {name: [] for name, _ in contenders}
+    for number in range(rounds):
+        order = contenders if number % 2 == 0 else list(reversed(contenders))
+        for name, measure in order:
+            results[name].append(measure(number))
+    return results
 
 
 def percentile(samples: Iterable[float], share: float) -> float:
@@ -91,11 +142,52 @@ def migrated_sqlite() -> Iterator[str]:
 
 def print_figures(figures: list[Figure]) -> None:
     for figure in figures:
-        print(f"  {figure.name:<58} {figure.shown():>16}")
+        print(f"  {figure.name:<58} {figure.shown():>14}  {figure.compared()}".rstrip())
 
 
 def table(figures: list[Figure]) -> str:
     width = max(len(f.name) for f in figures)
-    lines = [f"{'benchmark':<14} {'figure':<{width}} {'value':>16}", "-" * (width + 32)]
-    lines += [f"{f.benchmark:<14} {f.name:<{width}} {f.shown():>16}" for f in figures]
+    lines = [f"{'benchmark':<14} {'figure':<{width}} {'value':>14}  reference: ratio"]
+    lines.append("-" * (width + 60))
+    lines += [
+        f"{f.benchmark:<14} {f.name:<{width}} {f.shown():>14}  {f.compared()}".rstrip()
+        for f in figures
+    ]
     return "\n".join(lines)
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    from extensions import db
+
+    app = bench_app(url)
+    logging.disable(logging.INFO)  # Alembic's per-revision INFO lines
+    try:
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+@contextmanager
+def migrated_postgres(label: str = "bench") -> Iterator[str | None]:
+    """A PostgreSQL database of this run's own (`<label>_<pid>`) at the newest migration,
+    on the test server (TEST_DATABASE_URL's, or 127.0.0.1:5432); dropped at the end.
+    Yields None when no server answers, so the SQLite figures still stand."""
+    from tests.stack.harness import create_database, database_url_named, drop_database
+
+    url = database_url_named(f"{label}_{os.getpid()}")
+    try:
+        drop_database(url)
+        create_database(url)
+    except Exception as error:  # no server here
+        print(f"  (PostgreSQL not reachable, its figures skipped: {type(error).__name__})")
+        yield None
+        return
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(url)

@@ -1,48 +1,57 @@
-"""The owner's lead list and CSV export at 100,000 leads, on SQLite and on PostgreSQL.
+"""The owner's lead list and CSV export at scale: 1,000,000 leads on PostgreSQL and
+100,000 on SQLite (BENCH_LEADS_PG, BENCH_LEADS_SQLITE to change them).
 
-For each database: 100,000 synthetic leads (`insert_fake_leads`, seeded), the owner logged
-in through the Flask test client, then
-- list pages, each the median of RUNS whole requests (query, count, template, and the
-  "last seen" update every opening of the list makes): page 1 newest first, a search,
-  a filter sorted by fit, the deepest allowed page newest first and by next call;
-- the full CSV export, consumed chunk by chunk as a client would, the median of
-  EXPORT_RUNS: seconds and rows per second;
-- the export's memory: the peak of Python allocations (`tracemalloc`) while the streamed
-  response is consumed, and the growth of the process's peak resident set
-  (`getrusage`, its peak reset first where Linux allows) across one export, next to
-  the size of the CSV itself.
-PostgreSQL runs in a schema of its own (`bench_leads`, dropped at the end) on the server
-named by BENCH_POSTGRES_URL (default: the test server), and is skipped if unreachable.
+For each database (SQLite in a temporary folder; PostgreSQL in a database of its own,
+`bench_leads_<pid>`, dropped at the end, skipped when no server answers):
+- the fill itself: `flask owner fake-leads N` run as the developer would, timed (the
+  issue's target is under 60 s for 1,000,000);
+- server time of each lead-list view, the median of RUNS sequential requests through the
+  Flask test client (no network, no client: the app's own time, query, count, template
+  and the "last seen" write each opening of the list makes): page 1, page 200, each sort,
+  a filter, and search by a fragment of a name, an email and a company. Target: < 50 ms;
+- the full CSV export, consumed chunk by chunk as a client would: wall time, and the
+  growth of this (serving) process's peak resident set, read from /proc/self/status
+  (VmHWM) after resetting it through /proc/self/clear_refs. Targets: < 20 s and < 50 MB
+  at 1,000,000.
+These are server times without a reference: the issue's targets are absolute.
 """
 
-import logging
 import os
-import resource
-import statistics
+import subprocess
+import sys
 import time
-import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from pathlib import Path
 
-from bench import Figure, bench_app, migrated_sqlite, print_figures
+from bench import (
+    SECRET_KEY,
+    Figure,
+    bench_app,
+    median,
+    migrated_postgres,
+    migrated_sqlite,
+    print_figures,
+)
 
 NAME = "owner_leads"
-LEADS = 100_000
-RUNS = 15
-EXPORT_RUNS = 3
+LEADS = {
+    "SQLite": int(os.environ.get("BENCH_LEADS_SQLITE", "100000")),
+    "PostgreSQL": int(os.environ.get("BENCH_LEADS_PG", "1000000")),
+}
+RUNS = int(os.environ.get("BENCH_LEAD_RUNS", "5"))
 SEED = 2026
-SCHEMA = "bench_leads"
-POSTGRES_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 OWNER = ("bench-owner@example.test", "a long bench password")
 PAGES = (
     ("page 1, newest first", "/owner/leads"),
-    ("search 'lovelace'", "/owner/leads?q=lovelace"),
-    ("status new + article, best fit first", "/owner/leads?status=new&article={slug}&sort=score"),
-    ("last allowed page (200), newest first", "/owner/leads?page=200"),
-    ("last allowed page (200), next call first", "/owner/leads?sort=next_call&page=200"),
+    ("page 200, newest first", "/owner/leads?page=200"),
+    ("sort by fit, page 1", "/owner/leads?sort=score"),
+    ("sort by next call, page 1", "/owner/leads?sort=next_call"),
+    ("sort by next call, page 200", "/owner/leads?sort=next_call&page=200"),
+    ("filter status new, sort by fit", "/owner/leads?status=new&sort=score"),
+    ("filter status + article, sort by fit", "/owner/leads?status=new&article={slug}&sort=score"),
+    ("search name fragment 'ovelac'", "/owner/leads?q=ovelac"),
+    ("search email fragment 'hopper.12'", "/owner/leads?q=hopper.12"),
+    ("search company fragment 'arbour'", "/owner/leads?q=arbour"),
 )
 
 
@@ -52,7 +61,7 @@ def median_ms(action, runs: int = RUNS) -> float:
         started = time.perf_counter()
         action()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return median(samples)
 
 
 def logged_in_client(app):
@@ -86,12 +95,16 @@ def export(client) -> tuple[int, int]:
 
 
 def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
+    """This process's peak resident set (VmHWM), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def reset_peak_rss() -> bool:
     """Start the peak-RSS count again from the current size (Linux 4.0+), so the growth
-    across one export is not hidden by the peak that inserting the leads left behind."""
+    across one export is not hidden by the peak that loading the app left behind."""
     try:
         with open("/proc/self/clear_refs", "w") as clear_refs:
             clear_refs.write("5")
@@ -100,48 +113,64 @@ def reset_peak_rss() -> bool:
     return True
 
 
+def quiet_request_log() -> None:
+    """Each request's JSON line still gets formatted and written (its cost is part of the
+    server time), to /dev/null rather than among the figures."""
+    import logging
+
+    request_log = logging.getLogger("app.requests")
+    for handler in list(request_log.handlers):
+        if isinstance(handler, logging.StreamHandler):
+            quiet = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115 (lives as long as the run)
+            quiet.setFormatter(handler.formatter)
+            quiet.filters = list(handler.filters)
+            request_log.removeHandler(handler)
+            request_log.addHandler(quiet)
+
+
+def fill(url: str, count: int) -> float:
+    """`flask owner fake-leads COUNT` against `url`; its wall time in seconds."""
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url,
+           "SECRET_KEY": SECRET_KEY}  # fmt: skip
+    command = [str(Path(sys.executable).parent / "flask"), "--app", "app", "owner",
+               "fake-leads", str(count), "--seed", str(SEED)]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def measure(label: str, url: str) -> list[Figure]:
-    from blueprints.owner.fake_leads import insert_fake_leads
     from extensions import db
 
+    count = LEADS[label]
+    seconds = fill(url, count)
+    figures = [Figure(NAME, f"{label}: flask owner fake-leads {count:,}", seconds, "s")]
     app = bench_app(url, WTF_CSRF_ENABLED=False)
+    quiet_request_log()
     slugs = [article.slug for article in app.extensions["library"].articles]
-    with app.app_context():
-        started = time.perf_counter()
-        insert_fake_leads(db.session, LEADS, seed=SEED, now=datetime.now(UTC), article_slugs=slugs)
-        inserted = time.perf_counter() - started
-        db.session.remove()
     client = logged_in_client(app)
-    figures = [Figure(NAME, f"{label}: insert {LEADS:,} fake leads", inserted, "s")]
-
+    # The export first: its RSS growth is then measured from the app's size after one
+    # login, not hidden below a peak some list page left behind.
     exact = reset_peak_rss()
     rss_before = peak_rss_bytes()
+    started = time.perf_counter()
     lines, size = export(client)
+    export_seconds = time.perf_counter() - started
     rss_growth = peak_rss_bytes() - rss_before
-    assert lines == LEADS + 1, lines
-    tracemalloc.start()
-    export(client)
-    traced_peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    seconds = statistics.median(timed(lambda: export(client)) for _ in range(EXPORT_RUNS))
-
+    if lines != count + 1:
+        print(f"  (CSV had {lines:,} lines for {count:,} leads)")
     for name, path in PAGES:
         path = path.format(slug=slugs[0] if slugs else "")
         fetch(client, path)  # warm: first use of this query's plan and template
         took = median_ms(lambda path=path: fetch(client, path))
-        figures.append(Figure(NAME, f"{label}: list, {name}", took, "ms"))
+        figures.append(Figure(NAME, f"{label} {count:,}: list, {name}", took, "ms"))
+
     figures += [
-        Figure(NAME, f"{label}: CSV export, {LEADS:,} rows", seconds, "s"),
-        Figure(NAME, f"{label}: CSV export, rows per second", LEADS / seconds, ""),
+        Figure(NAME, f"{label}: CSV export of {count:,} leads", export_seconds, "s"),
         Figure(NAME, f"{label}: CSV size", size / 1e6, "MB"),
-        Figure(NAME, f"{label}: CSV export, peak Python allocations", traced_peak / 1e6, "MB"),
-        Figure(
-            NAME,
-            f"{label}: CSV export, peak RSS growth{'' if exact else ' (at least)'}",
-            rss_growth / 1e6,
-            "MB",
-        ),  # fmt: skip
-    ]
+        Figure(NAME, f"{label}: CSV export, peak RSS growth{'' if exact else ' (at most)'}",
+               rss_growth / 1e6, "MB"),
+    ]  # fmt: skip
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -154,53 +183,18 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str | None]:
-    """A migrated schema of its own on the PostgreSQL server, dropped after; None if down."""
-    from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-
-    from extensions import db
-
-    engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    except Exception as error:  # no server: the SQLite figures still stand
-        print(f"  (PostgreSQL not reachable, skipped: {type(error).__name__})")
-        engine.dispose()
-        yield None
-        return
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{SCHEMA}"
-    try:
-        app = bench_app(url)
-        logging.disable(logging.INFO)  # Alembic's per-revision INFO lines
-        with app.app_context():
-            upgrade()
-            db.engine.dispose()
-        logging.disable(logging.NOTSET)
-        yield url
-    finally:
-        logging.disable(logging.NOTSET)
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        engine.dispose()
-
-
 def run() -> list[Figure]:
     figures: list[Figure] = []
     with migrated_sqlite() as url:
         figures += measure("SQLite", url)
-    with postgres_schema() as url:
+    with migrated_postgres("bench_leads") as url:
         if url:
             figures += measure("PostgreSQL", url)
     return figures
 
 
 def main() -> None:
-    print(f"== {NAME}: {LEADS:,} leads ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
+    print(f"== {NAME} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
     print_figures(run())
 
 
