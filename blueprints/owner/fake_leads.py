@@ -138,15 +138,29 @@ def indexes_built_after(session: Session, rebuild: bool) -> Iterator[None]:
     """For a big load, drop the lead list's indexes and build each once at the end: one
     sorted build is many times cheaper than a million single-row inserts into it (and
     GIN trigram indexes most of all). DDL is transactional here: a failed load keeps them."""
-    indexes = sorted(Lead.__table__.indexes, key=lambda index: index.name) if rebuild else []
-    connection = session.connection()
-    for index in indexes:
-        index.drop(connection)
+    names = sorted(index.name for index in Lead.__table__.indexes) if rebuild else []
+    # The database's own definitions, not the models': they name the schema pg_trgm's
+    # operator class lives in, which is not the site's (see migration 0009).
+    definitions = (
+        session.execute(
+            text(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = 'lead' AND indexname = ANY(:names) ORDER BY indexname"
+            ),
+            {"names": names},
+        )
+        .scalars()
+        .all()
+        if names
+        else []
+    )
+    for name in names:
+        session.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
     yield
-    if indexes:
+    if definitions:
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for index in indexes:
-        index.create(connection)
+    for definition in definitions:
+        session.execute(text(definition))
 
 
 def insert_rows(session: Session, batch: list[dict]) -> None:

@@ -48,8 +48,9 @@ SQLITE_TRIGGERS = (
 
 def upgrade():
     dialect = op.get_bind().dialect.name
+    trigram_ops = "gin_trgm_ops"
     if dialect == "postgresql":
-        create_trigram_extension()
+        trigram_ops = f"{create_trigram_extension()}.gin_trgm_ops"
     op.drop_index("ix_lead_fit_score", table_name="lead")
     for name, columns in SORT_INDEXES:
         op.create_index(name, "lead", columns)
@@ -57,21 +58,32 @@ def upgrade():
         # gin_trgm_ops on PostgreSQL; elsewhere a plain index the models name too.
         op.create_index(
             f"ix_lead_{column}_trgm", "lead", [column],
-            postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+            postgresql_using="gin", postgresql_ops={column: trigram_ops},
         )  # fmt: skip
     if dialect == "sqlite":
         create_sqlite_search()
 
 
-def create_trigram_extension():
-    """pg_trgm ships with PostgreSQL, but creating it may need more rights than the app's
+def create_trigram_extension() -> str:
+    """The schema pg_trgm lives in, created there if missing.
+
+    It gets a schema of its own ("extensions"), not the site's: `flask backup restore` drops
+    and rebuilds the site's schema, which it could not do with an extension inside it.
+    pg_trgm ships with PostgreSQL, but creating it may need more rights than the app's
     database user has: say so plainly instead of failing on the first index."""
     bind = op.get_bind()
-    if bind.scalar(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")):
-        return
+    where = sa.text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE e.extname = 'pg_trgm'"
+    )
+    existing = bind.scalar(where)
+    if existing:
+        return existing
     try:
         with bind.begin_nested():
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            bind.execute(sa.text("CREATE SCHEMA IF NOT EXISTS extensions"))
+            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA extensions"))
+        return bind.scalar(where)
     except sa.exc.DBAPIError as error:
         raise RuntimeError(
             "Migration 0009 needs the pg_trgm extension for lead search, and this database "
