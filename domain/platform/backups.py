@@ -114,6 +114,17 @@ def _run(command: list[str]) -> None:
         raise BackupError(f"{tool} failed: {result.stderr.strip()[:2000]}")
 
 
+def _ensure_extensions(engine: Engine) -> None:
+    """A dump holds the site's schema only, and its search indexes name pg_trgm's operator
+    class in the schema of its own migration 0009 gives it: a fresh database needs it first."""
+    with engine.begin() as connection:
+        installed = connection.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+        if not installed:
+            connection.execute(text("CREATE SCHEMA IF NOT EXISTS extensions"))
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA extensions"))
+    engine.dispose()
+
+
 def _pg_dump(engine: Engine, path: Path) -> None:
     # Only the site's schema ("public" in production), so other schemas on the same
     # server are neither read nor later dropped by a restore.
@@ -124,5 +135,6 @@ def _pg_dump(engine: Engine, path: Path) -> None:
 
 def _pg_restore(engine: Engine, path: Path) -> None:
     _run(["pg_restore", "--list", str(path)])  # a readable archive, before anything is dropped
+    _ensure_extensions(engine)
     _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
           "--exit-on-error", "--dbname", _libpq_url(engine), str(path)])  # fmt: skip
