@@ -17,7 +17,6 @@ import config as settings
 from domain.content.counters import CounterBuffer, by_local_day, counting_zone, upsert_counts
 from domain.content.library import fingerprint_files, load_library
 from domain.content.static_versions import IMMUTABLE, StaticVersions
-from domain.leads.attribution import track_visit
 from domain.platform.database import configure_engine, outage_summary, unreachable
 from domain.platform.log_redaction import add_redaction
 from domain.platform.request_log import install_request_id_records
@@ -31,7 +30,7 @@ from extensions import (
     outbox_delivery,
     rate_limit_storage_options,
 )
-from fast_pages import FastArticlePages
+from fast_pages import FastArticlePages, remember_visit
 from models import modelled_name
 from observability import current_request_id, register_request_observation
 
@@ -174,19 +173,7 @@ def register_attribution(app: Flask) -> None:
         slug = (request.view_args or {}).get("slug")
         if slug and app.extensions["library"].article(slug) is None:
             slug = None
-        visit = session.get("visit")
-        updated = track_visit(
-            visit,
-            args=request.args,
-            referrer=request.referrer,
-            path=request.full_path.rstrip("?"),
-            own_host=request.host,
-            now=datetime.now(UTC),
-            article_slug=slug,
-        )
-        if updated != visit:  # an unchanged session is not sent back to the reader
-            session.permanent = True
-            session["visit"] = updated
+        remember_visit(app, session, request, slug)
 
 
 def register_commands(app: Flask) -> None:

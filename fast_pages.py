@@ -221,7 +221,8 @@ def etag_matches(request, etag: str) -> bool:
 
 
 def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:
-    """app.py's `remember_where_the_visitor_came_from`, for a reader (never the owner)."""
+    """Record where a reader (never the owner) came from: first and last touch, articles
+    read. Flask's before-request hook and the fast path both call this one."""
     visit = session.get("visit")
     updated = track_visit(
         visit,
