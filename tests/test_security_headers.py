@@ -8,7 +8,7 @@ EVERY_KIND_OF_RESPONSE = (
     "/no-such-page",
     "/owner/",  # a redirect to the login page
     "/healthz",
-    "/static/css/site.css",
+    "/static/css/base.css",
     "/feed.xml",
 )
 

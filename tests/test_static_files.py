@@ -34,22 +34,22 @@ def stylesheet_url(settings: dict, folder: Path) -> str:
     app = create_app(settings)
     app.static_folder = str(folder)
     html = app.test_client().get("/").get_data(as_text=True)
-    return re.search(r'href="(/static/css/site\.css\?v=[0-9a-f]+)"', html).group(1)
+    return re.search(r'href="(/static/css/base\.css\?v=[0-9a-f]+)"', html).group(1)
 
 
 def test_a_changed_file_gets_a_new_url(settings, tmp_path):
     folder = tmp_path / "static"
     shutil.copytree(STATIC, folder)
     before = stylesheet_url(settings, folder)
-    with (folder / "css" / "site.css").open("a") as stylesheet:
+    with (folder / "css" / "base.css").open("a") as stylesheet:
         stylesheet.write("\n.changed { color: inherit; }\n")
     after = stylesheet_url(settings, folder)
     assert before != after
-    assert after.endswith(content_hash("css/site.css", folder))
+    assert after.endswith(content_hash("css/base.css", folder))
 
 
 def test_a_url_with_the_current_hash_may_be_kept_for_a_year(client):
-    url = f"/static/css/site.css?v={content_hash('css/site.css')}"
+    url = f"/static/css/base.css?v={content_hash('css/base.css')}"
     response = client.get(url)
     assert response.status_code == 200
     cache = {part.strip() for part in response.headers["Cache-Control"].split(",")}
@@ -59,7 +59,7 @@ def test_a_url_with_the_current_hash_may_be_kept_for_a_year(client):
 @pytest.mark.parametrize("query", ["", "?v=0123456789ab", "?v="])
 def test_a_url_without_the_current_hash_is_checked_again_each_time(client, query):
     """An old page's URL after a deploy, or none: the file as it is now, revalidated."""
-    response = client.get(f"/static/css/site.css{query}")
+    response = client.get(f"/static/css/base.css{query}")
     assert response.status_code == 200
     assert "immutable" not in response.headers.get("Cache-Control", "")
     assert response.headers.get("ETag")
@@ -67,3 +67,25 @@ def test_a_url_without_the_current_hash_is_checked_again_each_time(client, query
 
 def test_a_missing_file_is_still_404(client):
     assert client.get("/static/css/nothing.css?v=0123456789ab").status_code == 404
+
+
+def linked_stylesheets(html: str) -> list[str]:
+    return re.findall(r'<link rel="stylesheet" href="/static/css/([a-z-]+\.css)\?v=', html)
+
+
+def test_an_article_loads_only_the_reading_styles(client):
+    html = client.get("/library/ai-systems-architect-vs-ai-engineer").get_data(as_text=True)
+    assert linked_stylesheets(html) == ["base.css", "reading.css"]
+
+
+@pytest.mark.parametrize(
+    ("url", "area"),
+    [("/", "reading.css"), ("/book", "booking.css"), ("/owner/login", "owner.css")],
+)
+def test_each_area_loads_its_own_sheet_after_the_base(client, url, area):
+    sheets = linked_stylesheets(client.get(url).get_data(as_text=True))
+    assert sheets[0] == "base.css"
+    assert area in sheets
+    other_areas = {"reading.css", "booking.css", "owner.css"} - {area}
+    if area != "owner.css":  # the owner's pages reuse the booking form controls
+        assert not other_areas & set(sheets)

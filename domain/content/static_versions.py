@@ -1,4 +1,4 @@
-"""Content hashes for static URLs: `/static/css/site.css?v=3f2a9c1b7d4e`, kept for a year.
+"""Content hashes for static URLs: `/static/css/base.css?v=3f2a9c1b7d4e`, kept for a year.
 
 A file's version is the start of its SHA-256, computed the first time a URL to it is built
 and then kept for the life of the process: static files change only with a deploy, and a

@@ -69,7 +69,7 @@ def test_static_files_are_served_by_nginx_and_kept_a_year_under_their_hash(stack
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "upstream=- " in log_line(stack.access_log, marker)  # from disk, no app server
 
-    status, headers, _ = https_get(stack, "/static/css/site.css")
+    status, headers, _ = https_get(stack, "/static/css/base.css")
     assert status == 200
     assert "immutable" not in cache_control(headers)
 
