@@ -152,7 +152,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_content(app: Flask) -> None:
     # Parsed once per process; a malformed article stops start-up with its name and field.
-    app.extensions["library"] = load_library(app.config["CONTENT_DIR"])
+    app.extensions["library"] = load_library(app.config["CONTENT_DIR"], app.static_folder)
     # Part of every article's ETag, so a new template or stylesheet invalidates caches.
     app.config["PAGE_FINGERPRINT"] = fingerprint_files(
         Path(app.root_path) / "templates", Path(app.root_path) / "static"

@@ -198,9 +198,13 @@ def test_article_json_ld_names_the_author_as_a_person_with_dates(article_page):
     blocks = {block["@type"]: block for block in outline(article_page).json_ld}
     article = blocks["Article"]
     assert article["headline"] == "AI Systems Architect vs AI Engineer: What's the Difference?"
-    assert article["author"] == {"@type": "Person", "name": "Saed Shafane"}
-    assert article["datePublished"] == "2025-04-01"
-    assert article["dateModified"] == "2026-06-01"
+    assert article["author"] == {
+        "@type": "Person",
+        "name": "Saed Shafane",
+        "url": "https://example.test/",
+    }
+    assert article["datePublished"] == "2025-04-01T00:00:00+00:00"
+    assert article["dateModified"] == "2026-06-01T00:00:00+00:00"
     crumbs = blocks["BreadcrumbList"]["itemListElement"]
     assert [c["name"] for c in crumbs] == [
         "Intelligence Library",
@@ -217,7 +221,7 @@ def test_article_head_carries_search_and_social_tags(article_page):
     assert f'<link rel="canonical" href="https://example.test{ARTICLE_URL}">' in html
     assert '<meta property="og:type" content="article">' in html
     assert f'<meta property="og:url" content="https://example.test{ARTICLE_URL}">' in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
 
 
 def test_topic_link_and_call_to_action_point_where_they_should(article_page):

@@ -14,7 +14,7 @@ def check_content():
     """Parse every article and report the first problem, naming the file and field."""
     directory = current_app.config["CONTENT_DIR"]
     try:
-        library = load_library(directory)
+        library = load_library(directory, current_app.static_folder)
     except ContentError as error:
         raise click.ClickException(str(error)) from error
     for article in library.articles:

@@ -1,10 +1,17 @@
 """Library pages. Articles come from the in-memory library built at start-up."""
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request, url_for
 
 from blueprints.library import bp
 from domain.content.counters import is_crawler
-from domain.content.library import Library
+from domain.content.library import Article, Library
+from domain.content.share_card import HEIGHT, WIDTH, CardText, ShareCards
+from domain.content.static_versions import IMMUTABLE
+
+
+@bp.record_once
+def keep_share_cards(state) -> None:
+    state.app.extensions["share_cards"] = ShareCards()
 
 
 def current_library() -> Library:
@@ -27,12 +34,58 @@ def article(slug: str):
     if request.if_none_match.contains_weak(etag):
         response = current_app.response_class(status=304)
     else:
-        response = make_response(render_template("library/article.html", article=found))
+        page = render_template("library/article.html", article=found, share=share_image(found))
+        response = make_response(page)
     response.set_etag(etag)
     # Revalidate every time: the 304 is cheap and each view is still counted.
     response.cache_control.no_cache = True
     response.cache_control.public = True
     return response
+
+
+@bp.get("/library/<slug>/card.png")
+def card(slug: str):
+    found = current_library().article(slug)
+    if found is None:
+        abort(404)
+    text = card_text(found)
+    if request.if_none_match.contains(text.version):
+        response = current_app.response_class(status=304)
+    else:
+        body = current_app.extensions["share_cards"].card(found.slug, text)
+        response = current_app.response_class(body, mimetype="image/png")
+    response.set_etag(text.version)
+    if request.args.get("v") == text.version:
+        response.headers["Cache-Control"] = IMMUTABLE
+    else:  # an old or missing version: the picture may have changed since that link
+        response.cache_control.no_cache = True
+        response.cache_control.public = True
+    return response
+
+
+def card_text(article: Article) -> CardText:
+    return CardText(article.title, article.topic, current_app.config["SITE_NAME"])
+
+
+def share_image(article: Article) -> dict:
+    """What a sharing preview shows: the front matter's picture, or else the title card."""
+    site = current_app.config["SITE_URL"]
+    if article.image is not None:
+        return {
+            "url": site + url_for("static", filename=article.image.path),
+            "width": article.image.width,
+            "height": article.image.height,
+            "alt": article.image.alt,
+            "type": article.image.mimetype,
+        }
+    version = card_text(article).version
+    return {
+        "url": site + url_for("library.card", slug=article.slug, v=version),
+        "width": WIDTH,
+        "height": HEIGHT,
+        "alt": f"{article.title} ({article.topic}, Intelligence Library)",
+        "type": "image/png",
+    }
 
 
 @bp.get("/library/topics/<topic_slug>")

@@ -10,11 +10,13 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import frontmatter
 import yaml
+from PIL import Image, UnidentifiedImageError
+from werkzeug.security import safe_join
 
 from domain.content.markdown_article import render_article_body
 
@@ -23,6 +25,8 @@ REQUIRED_TEXT_FIELDS = ("title", "subtitle", "topic", "author", "description")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TAG_PATTERN = re.compile(r"<[^>]+>")
 DEFAULT_CTA_TITLE = "Book a strategy conversation"
+# What a sharing preview (Open Graph, X, LinkedIn) is sure to show.
+SHARE_IMAGE_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 DEFAULT_CTA_TEXT = (
     "Talk through where your organisation stands with AI and what the highest-value next move is."
 )
@@ -30,6 +34,17 @@ DEFAULT_CTA_TEXT = (
 
 class ContentError(ValueError):
     """An article file that cannot be served; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class ArticleImage:
+    """The picture named in an article's front matter, found in static/ at start-up."""
+
+    path: str  # relative to the static folder, as url_for('static', filename=...) takes it
+    alt: str
+    width: int
+    height: int
+    mimetype: str
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,17 @@ class Article:
     hire_signals: Mapping[str, tuple[str, ...]]
     hire_headings: Mapping[str, str]
     fingerprint: str
+    image: ArticleImage | None = None
+
+    # Dates are days; a reader of the structured data needs an instant with its zone, so a
+    # day is taken to start at midnight UTC.
+    @property
+    def published_at(self) -> str:
+        return datetime.combine(self.published, time(0), UTC).isoformat()
+
+    @property
+    def updated_at(self) -> str:
+        return datetime.combine(self.updated, time(0), UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -100,10 +126,11 @@ def reading_minutes(word_count: int, words_per_minute: int = WORDS_PER_MINUTE) -
     return max(1, math.floor(word_count / words_per_minute + 0.5))
 
 
-def load_library(directory: str | Path) -> Library:
+def load_library(directory: str | Path, static_dir: str | Path | None = None) -> Library:
+    """Every article in `directory`; an `image:` in front matter must be a file in `static_dir`."""
     paths = sorted(Path(directory).glob("*.md"))
     articles = sorted(
-        (load_article(path) for path in paths),
+        (load_article(path, static_dir) for path in paths),
         key=lambda article: (article.published, article.updated, article.slug),
         reverse=True,
     )
@@ -126,7 +153,7 @@ def group_by_topic(articles: list[Article]) -> dict[str, Topic]:
     }
 
 
-def load_article(path: Path) -> Article:
+def load_article(path: Path, static_dir: str | Path | None = None) -> Article:
     slug = path.stem
     if not SLUG_PATTERN.match(slug):
         raise ContentError(f"{path.name}: file name must be a slug (lowercase words and hyphens)")
@@ -162,6 +189,7 @@ def load_article(path: Path) -> Article:
         hire_signals={key: tuple(items) for key, items in facts.hire_signals.items()},
         hire_headings=dict(facts.hire_headings),
         fingerprint=hashlib.sha256(raw).hexdigest()[:16],
+        image=optional_image(path, meta, static_dir),
         **texts,
     )
 
@@ -197,3 +225,25 @@ def optional_minutes(path: Path, meta: dict) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ContentError(f"{path.name}: field 'reading_time' must be a whole number of minutes")
     return value
+
+
+def optional_image(path: Path, meta: dict, static_dir: str | Path | None) -> ArticleImage | None:
+    """`image:` (a file under static/) with its `image_alt:`, or None when neither is given."""
+    if "image" not in meta:
+        if "image_alt" in meta:
+            raise ContentError(f"{path.name}: field 'image_alt' needs an 'image' to describe")
+        return None
+    name = required_text(path, meta, "image")
+    alt = required_text(path, meta, "image_alt")
+    found = safe_join(str(static_dir), name) if static_dir is not None else None
+    if found is None or not Path(found).is_file():
+        raise ContentError(f"{path.name}: field 'image' names no file in static/ ({name})")
+    try:
+        with Image.open(found) as picture:
+            size, kind, mimetype = picture.size, picture.format, picture.get_format_mimetype()
+    except (OSError, UnidentifiedImageError) as error:
+        raise ContentError(f"{path.name}: field 'image' is not a picture ({name})") from error
+    if kind not in SHARE_IMAGE_FORMATS:
+        raise ContentError(f"{path.name}: field 'image' must be a PNG, JPEG, WebP or GIF")
+    width, height = size
+    return ArticleImage(path=name, alt=alt, width=width, height=height, mimetype=mimetype)
