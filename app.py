@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 import config as settings
 from domain.content.counters import CounterBuffer, by_local_day, counting_zone, upsert_counts
 from domain.content.library import fingerprint_files, load_library
-from domain.content.static_versions import IMMUTABLE, StaticVersions
+from domain.content.static_versions import IMMUTABLE, MINIFIED, StaticVersions
 from domain.platform.database import configure_engine, outage_summary, unreachable
 from domain.platform.log_redaction import add_redaction
 from domain.platform.request_log import install_request_id_records
@@ -154,8 +154,11 @@ def register_content(app: Flask) -> None:
     # Parsed once per process; a malformed article stops start-up with its name and field.
     app.extensions["library"] = load_library(app.config["CONTENT_DIR"], app.static_folder)
     # Part of every article's ETag, so a new template or stylesheet invalidates caches.
+    # The minified copies are left out: they follow from the sources, and a worker that
+    # starts before another has written them must get the same fingerprint.
+    static = Path(app.root_path) / "static"
     app.config["PAGE_FINGERPRINT"] = fingerprint_files(
-        Path(app.root_path) / "templates", Path(app.root_path) / "static"
+        Path(app.root_path) / "templates", static, skip=static / MINIFIED
     )
 
 
@@ -198,15 +201,6 @@ def register_template_helpers(app: Flask) -> None:
     def month_year(value) -> str:
         return value.strftime("%B %Y")
 
-    @app.template_filter()
-    def faq_entity(entry: tuple[str, str]) -> dict:
-        question, answer = entry
-        return {
-            "@type": "Question",
-            "name": question,
-            "acceptedAnswer": {"@type": "Answer", "text": answer},
-        }
-
     @app.template_global()
     def now_year() -> int:
         return datetime.now(UTC).year
@@ -220,6 +214,7 @@ def register_static_versions(app: Flask) -> None:
     @app.url_defaults
     def add_static_version(endpoint: str, values: dict) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
+            values["filename"] = versions.served(app.static_folder, values["filename"])
             version = versions.version(app.static_folder, values["filename"])
             if version:
                 values["v"] = version

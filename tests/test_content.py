@@ -147,7 +147,9 @@ def test_seed_comparison_marks_keep_their_words_for_screen_readers(seed_article_
     html = load_article(seed_article_path).html
     assert html.count('class="mark mark-full"') == 8
     assert '<th scope="row">Strategic Design</th>' in html
-    assert 'aria-hidden="true"' in html
+    # The icon is the stylesheet's: the cell holds only the word a screen reader reads.
+    assert '<td class="mark mark-limited">Limited</td>' in html
+    assert "●" not in html
 
 
 def test_seed_hire_when_lists_become_signals(seed_article_path):

@@ -183,15 +183,13 @@ def test_both_hire_when_lists_are_numbered_lists_of_six(article_page):
     assert "<li>Scope is bounded to a single capability or system</li>" in html
 
 
-def test_faq_questions_are_on_the_page_and_in_faqpage_json_ld(article_page):
+def test_faq_questions_are_on_the_page_as_headings_without_faqpage_json_ld(article_page):
+    """The questions are read on the page. No FAQPage block: Google shows FAQ results only
+    for government and health sites since 2023, and its 2.5 KB broke the page's budget."""
     parsed = outline(article_page)
     h3s = [text for level, text in parsed.headings if level == 3]
     assert [q for q in h3s if q in FAQ_QUESTIONS] == FAQ_QUESTIONS
-    faq_page = next(block for block in parsed.json_ld if block["@type"] == "FAQPage")
-    assert [entry["name"] for entry in faq_page["mainEntity"]] == FAQ_QUESTIONS
-    answers = [entry["acceptedAnswer"]["text"] for entry in faq_page["mainEntity"]]
-    assert answers[0].startswith("No. An AI Engineer focuses on building")
-    assert all(len(answer) > 100 for answer in answers)
+    assert "FAQPage" not in {block["@type"] for block in parsed.json_ld}
 
 
 def test_article_json_ld_names_the_author_as_a_person_with_dates(article_page):

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from domain.content.library import fingerprint_files
+from domain.content.static_versions import minify_css
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 STATIC_URL = re.compile(r'(?:href|src)="(/static/[^"]+)"')
@@ -34,7 +36,7 @@ def stylesheet_url(settings: dict, folder: Path) -> str:
     app = create_app(settings)
     app.static_folder = str(folder)
     html = app.test_client().get("/").get_data(as_text=True)
-    return re.search(r'href="(/static/css/base\.css\?v=[0-9a-f]+)"', html).group(1)
+    return re.search(r'href="(/static/min/css/base\.css\?v=[0-9a-f]+)"', html).group(1)
 
 
 def test_a_changed_file_gets_a_new_url(settings, tmp_path):
@@ -45,7 +47,7 @@ def test_a_changed_file_gets_a_new_url(settings, tmp_path):
         stylesheet.write("\n.changed { color: inherit; }\n")
     after = stylesheet_url(settings, folder)
     assert before != after
-    assert after.endswith(content_hash("css/base.css", folder))
+    assert after.endswith(content_hash("min/css/base.css", folder))
 
 
 def test_a_url_with_the_current_hash_may_be_kept_for_a_year(client):
@@ -70,7 +72,7 @@ def test_a_missing_file_is_still_404(client):
 
 
 def linked_stylesheets(html: str) -> list[str]:
-    return re.findall(r'<link rel="stylesheet" href="/static/css/([a-z-]+\.css)\?v=', html)
+    return re.findall(r'<link rel="stylesheet" href="/static/min/css/([a-z-]+\.css)\?v=', html)
 
 
 def test_an_article_loads_only_the_reading_styles(client):
@@ -89,3 +91,33 @@ def test_each_area_loads_its_own_sheet_after_the_base(client, url, area):
     other_areas = {"reading.css", "booking.css", "owner.css"} - {area}
     if area != "owner.css":  # the owner's pages reuse the booking form controls
         assert not other_areas & set(sheets)
+
+
+def test_minified_css_keeps_what_has_a_meaning():
+    source = """/* a comment */
+    .a :hover , .b > .c { width: calc(1px + 2px); color: red; }
+    @media (min-width: 40rem) { .d { content: "– " / ""; } }
+    """
+    assert minify_css(source) == (
+        ".a :hover,.b>.c{width:calc(1px + 2px);color:red}"
+        '@media (min-width: 40rem){.d{content:"– " / ""}}'
+    )
+
+
+def test_a_stylesheet_that_cannot_be_minified_is_linked_as_written(settings, tmp_path):
+    folder = tmp_path / "static"
+    shutil.copytree(STATIC, folder, ignore=shutil.ignore_patterns("min"))
+    (folder / "min").write_text("a file where the folder would go")
+    app = create_app(settings)
+    app.static_folder = str(folder)
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert f'href="/static/css/base.css?v={content_hash("css/base.css", folder)}"' in html
+
+
+def test_written_copies_leave_the_page_fingerprint_alone(tmp_path):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "base.css").write_text("a { color: red; }")
+    before = fingerprint_files(tmp_path, skip=tmp_path / "min")
+    (tmp_path / "min" / "css").mkdir(parents=True)
+    (tmp_path / "min" / "css" / "base.css").write_text("a{color:red}")
+    assert fingerprint_files(tmp_path, skip=tmp_path / "min") == before

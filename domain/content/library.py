@@ -104,10 +104,12 @@ class Library:
         return self.topics.get(slug)
 
 
-def fingerprint_files(*directories: Path) -> str:
+def fingerprint_files(*directories: Path, skip: Path | None = None) -> str:
+    """A hash of every file's name and bytes under `directories`, except under `skip`."""
     digest = hashlib.sha256()
     for directory in directories:
-        for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+        files = (p for p in Path(directory).rglob("*") if p.is_file())
+        for path in sorted(p for p in files if skip is None or not p.is_relative_to(skip)):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

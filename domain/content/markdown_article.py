@@ -71,11 +71,10 @@ class ArticleTreeprocessor(Treeprocessor):
         kind = word.lower()
         if kind not in MARK_ICONS or len(cell):
             return
-        cell.text = None
+        # The icon is drawn by reading.css (.mark-full::before …), hidden from screen
+        # readers there: the cell keeps only its word, which is what a reader hears.
+        cell.text = word
         cell.set("class", f"mark mark-{kind}")
-        icon = ET.SubElement(cell, "span", {"class": "mark-icon", "aria-hidden": "true"})
-        icon.text = MARK_ICONS[kind]
-        icon.tail = " " + word
 
     def collect_hire_signals(self, section: ET.Element) -> None:
         engagement = section.get("data-engagement", "")

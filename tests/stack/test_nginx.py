@@ -56,7 +56,7 @@ def test_the_article_comes_with_hsts_csp_and_gzip(stack):
 
 def test_static_files_are_served_by_nginx_and_kept_a_year_under_their_hash(stack):
     _, _, page = https_get(stack, ARTICLE)
-    stylesheet = re.search(rb'href="(/static/css/base\.css\?v=[0-9a-f]{12})"', page).group(1)
+    stylesheet = re.search(rb'href="(/static/min/css/base\.css\?v=[0-9a-f]{12})"', page).group(1)
     marker = f"static-{uuid.uuid4().hex}"
     status, headers, body = https_get(
         stack, stylesheet.decode(), {"Accept-Encoding": "gzip", "X-Request-ID": marker}

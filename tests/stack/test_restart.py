@@ -46,7 +46,7 @@ def restarted(stack, program: str, before: int, timeout: float = 30) -> int | No
 
 def test_an_app_server_restarted_under_load_fails_no_request_and_loses_no_booking(stack, stack_app):
     page = StackVisitor(stack.base_url, stack.tls_context()).get("/")
-    stylesheet = re.search(r'href="(/static/css/base\.css\?v=[0-9a-f]+)"', page.body).group(1)
+    stylesheet = re.search(r'href="(/static/min/css/base\.css\?v=[0-9a-f]+)"', page.body).group(1)
     slots: queue.Queue[str] = queue.Queue()
     for slot in free_slots(stack_app, BOOKERS * 8 + BURST):
         slots.put(slot)
