@@ -151,6 +151,7 @@ def test_front_matter_image_is_read_with_its_size(content_dir, static_dir):
     [
         ({"image": "img/missing.png", "image_alt": "x"}, "names no file in static/"),
         ({"image": "../secret.png", "image_alt": "x"}, "names no file in static/"),
+        ({"image": "/etc/hostname", "image_alt": "x"}, "names no file in static/"),
         ({"image": "img/notes.png", "image_alt": "x"}, "is not a picture"),
         ({"image": "img/share.png"}, "'image_alt' is required"),
         ({"image_alt": "A picture of nothing"}, "'image_alt' needs an 'image'"),
