@@ -67,6 +67,7 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
         location=load_location(db.session),
         visitor_phone=booking.phone,
         lead_url=lead_url(booking.lead.id),
+        cancel_reason=booking.cancel_reason or "",
     )
 
 

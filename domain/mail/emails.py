@@ -50,6 +50,7 @@ class CallDetails:
     location: CallLocation | None = None  # None: not set yet, "the link will follow"
     visitor_phone: str | None = None  # E.164, when the owner calls the visitor
     lead_url: str = ""  # the lead's page on the owner's dashboard
+    cancel_reason: str = ""  # what the visitor wrote when cancelling, if anything
 
 
 @dataclass(frozen=True)
@@ -320,10 +321,17 @@ def owner_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
         [
             f"The strategy call with {_who(details)} is cancelled; the time is free again.",
             _owner_when(details),
+            _cancel_reason(details),
         ],
         ics_text,
         "CANCEL",
     )
+
+
+def _cancel_reason(details: CallDetails) -> str:
+    if not details.cancel_reason:
+        return "They gave no reason."
+    return f"Their reason: {details.cancel_reason}"
 
 
 def owner_reschedule(details: CallDetails, previous_start: datetime, ics_text: str) -> EmailDraft:
