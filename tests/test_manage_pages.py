@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from extensions import db
@@ -235,3 +236,30 @@ def test_the_invite_download_is_the_links_own_call(client, booked):
     response = client.get(f"{manage_url}/invite.ics")
     assert response.status_code == 200
     assert f"UID:booking-{booking_id}@" in response.get_data(as_text=True)
+
+
+def test_a_cancelled_calls_invite_and_email_offer_a_new_call_not_the_manage_page(
+    app, client, booked
+):
+    manage_url, booking_id = booked
+    client.post(f"{manage_url}/cancel")
+    downloaded = Calendar.from_ical(client.get(f"{manage_url}/invite.ics").get_data(as_text=True))
+    with app.app_context():
+        mail = db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.booking_id == booking_id,
+                OutboxMessage.kind == "visitor_cancellation",
+            )
+        ).one()
+        attached = Calendar.from_ical(mail.attachments[0]["content"])
+        body, links = mail.body_text, mail.link_booking_ids
+    for calendar in (downloaded, attached):
+        assert str(calendar["method"]) == "CANCEL"
+        event = calendar.walk("VEVENT")[0]
+        description = str(event["description"])
+        assert "book a new call: https://example.test/book" in description
+        assert "manage" not in description.lower() and "reschedule" not in description.lower()
+        assert str(event["url"]) == "https://example.test/book"
+    assert "book a new call:\nhttps://example.test/book" in body
+    assert "booking page" not in body and "/booking/" not in body
+    assert links == []  # no private link is minted for an email that does not carry one
