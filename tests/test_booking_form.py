@@ -69,3 +69,25 @@ def test_answers_already_in_the_fold_stay_in_view_on_a_redisplay(kolkata):
     fold = fold_of(response.get_data(as_text=True))
     assert fold.startswith('<details class="prepare" open>')
     assert "Three pilots, no plan." in fold
+
+
+def test_step_two_and_the_cancel_pages_pass_the_nu_html_checker(client, kolkata, tmp_path):
+    from tests.test_owner_html_valid import check_html
+
+    _, step_two = details_page(kolkata)
+    redisplay = kolkata.book(email="ada@", message="x" * 2001).get_data(as_text=True)
+    manage_url = kolkata.book().headers["Location"].removesuffix("/confirmed")
+    pages = {
+        "step-two": step_two,
+        "step-two-errors": redisplay,
+        "manage": client.get(manage_url).get_data(as_text=True),
+        "cancel": client.get(f"{manage_url}/cancel").get_data(as_text=True),
+        "cancel-refused": client.post(f"{manage_url}/cancel", data={"reason": "x" * 1001}).get_data(
+            as_text=True
+        ),
+    }
+    files = []
+    for label, html in pages.items():
+        files.append(tmp_path / f"{label}.html")
+        files[-1].write_text(html)
+    assert check_html(files) == {}
