@@ -72,7 +72,6 @@ def manage(token: str):
             booking=booking,
             token=token,
             now=utc_now(),
-            form=ConfirmForm(),
             local=local,
             zone_label=zone_label,
             links=call_links(booking, token),
