@@ -304,6 +304,8 @@ class Booking(db.Model):
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the visitor wrote when cancelling; None when they wrote nothing.
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     lead: Mapped[Lead] = relationship(back_populates="bookings")
     links: Mapped[list["BookingLink"]] = relationship(

@@ -175,7 +175,7 @@ def manage_url(visitor):
 
 
 def test_cancelling_with_a_control_character_in_the_form_changes_nothing(app, client, manage_url):
-    response = client.post(f"{manage_url}/cancel", data={"timezone": "\x00"})
+    response = client.post(f"{manage_url}/cancel", data={"reason": "\x00"})
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(select(Booking)).status == "active"

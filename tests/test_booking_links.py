@@ -84,7 +84,7 @@ def test_booking_with_someone_elses_address_opens_only_the_call_just_booked(
     assert "Ada Lovelace" not in page
 
     # The attacker's link cancels what the attacker booked, and nothing of the victim's.
-    cancel = re.search(r'action="([^"]+/cancel)"', page).group(1)
+    cancel = re.search(r'href="([^"]+/cancel)"', page).group(1)
     assert attacker.client.post(cancel).status_code == 303
     statuses = {b.id: b.status for b in bookings(app)}
     assert statuses == {victims_call.id: "active", attackers_call.id: "cancelled"}

@@ -35,6 +35,7 @@ def details() -> CallDetails:
         visitor_timezone="America/New_York",
         owner_timezone="Europe/London",
         manage_url="https://example.test/booking/private-token",
+        book_url="https://example.test/book",
         owner_name="Saed Shafane",
         owner_email="owner@example.test",
         site_name="Saed Shafane · Intelligence Library",
@@ -129,7 +130,9 @@ def test_visitor_emails_show_the_visitor_zone_and_the_private_link(details):
         assert VISITOR_TIME in draft.body_text, name
         assert "(America/New_York)" in draft.subject, name
         assert "Europe/London" not in draft.body_text + draft.subject, name
-        assert "https://example.test/booking/private-token" in draft.body_text, name
+        # A cancelled call has nothing left to manage: its email offers a new call instead.
+        link = "https://example.test/book" if name == "cancellation" else details.manage_url
+        assert link in draft.body_text, name
         assert draft.body_text.startswith("Hello Ada Lovelace,"), name
         assert "Saed Shafane" in draft.body_text, name
 
@@ -219,6 +222,7 @@ def test_cancellation_sends_a_cancel_invite_to_the_visitor(details):
     assert visitor.subject.startswith("Cancelled:")
     assert visitor.attachments[0]["content_type"] == "text/calendar; method=CANCEL"
     assert "cancelled" in visitor.body_text
+    assert details.manage_url not in visitor.body_text  # a cancelled call is not managed
     owner = emails.owner_cancellation(details, CANCEL_ICS)
     assert owner.subject.startswith("Cancelled: strategy call with Ada Lovelace")
     assert "free again" in owner.body_text

@@ -31,6 +31,12 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def one_newline(value):
+    # Browsers send a typed line break as CRLF but count it as one character against
+    # maxlength: counting it as one here too keeps the two limits the same.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 class CheckboxList(SelectMultipleField):
     """A multi-select shown as checkboxes: easier to use than a <select multiple>."""
 
@@ -117,6 +123,26 @@ class ConfirmForm(SafeForm):
 
     slot = HiddenField()
     timezone = HiddenField()
+
+
+CANCEL_REASON_MAX = 1000
+
+
+class CancelForm(SafeForm):
+    """The cancel confirmation: a POST, so link scanners change nothing, with an optional
+    reason for the owner. SafeForm refuses control characters beside the field."""
+
+    reason = TextAreaField(
+        "Why are you cancelling? (optional)",
+        filters=[strip, one_newline],
+        validators=[
+            Optional(),
+            Length(
+                max=CANCEL_REASON_MAX,
+                message="Please keep the reason to 1,000 characters or fewer.",
+            ),
+        ],
+    )
 
 
 class LinksRequestForm(SafeForm):

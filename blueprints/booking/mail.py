@@ -67,13 +67,23 @@ def details_of(lead: Lead, booking: Booking) -> CallDetails:
         location=load_location(db.session),
         visitor_phone=booking.phone,
         lead_url=lead_url(booking.lead.id),
+        cancel_reason=booking.cancel_reason or "",
+        book_url=book_url(),
     )
 
 
-def lead_url(lead_id: int) -> str:
+def site_url_for(endpoint: str, **values) -> str:
     # Built from the URL map, not url_for: the outbox sender has no request (FRESH_DRAFTS).
-    path = current_app.url_map.bind("localhost").build("owner.lead", {"lead_id": lead_id})
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["SITE_URL"] + path
+
+
+def lead_url(lead_id: int) -> str:
+    return site_url_for("owner.lead", lead_id=lead_id)
+
+
+def book_url() -> str:
+    return site_url_for("booking.book")
 
 
 def calendar_uid(booking: Booking) -> str:
@@ -91,15 +101,20 @@ def location_fields(
 
 
 def ics_text(booking: Booking, link: str, method: str = "REQUEST") -> str:
-    """The visitor's invite; `link` is its manage URL (or the placeholder of one)."""
+    """The visitor's invite; `link` is its manage URL (or the placeholder of one). A
+    cancelled call can no longer be managed, so its CANCEL offers a new booking instead."""
     owner = current_app.config["OWNER_NAME"]
     location = load_location(db.session)
     where = location_fields(location, booking.phone, owner)
+    if method == "CANCEL":
+        link = book_url()
+        next_step = f"Cancelled. To find another time, book a new call: {link}"
+    else:
+        next_step = f"Manage or reschedule: {link}"
     return _invite(
         booking, location, where["location"], link, method,
         summary=CALL_TITLE.format(owner=owner),
-        description=f"Strategy call with {owner}.\nWhere: {where['where']}\n"
-        f"Manage or reschedule: {link}",
+        description=f"Strategy call with {owner}.\nWhere: {where['where']}\n{next_step}",
     )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import hashlib
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.booking import bp
-from blueprints.booking.forms import ConfirmForm, LinksRequestForm
+from blueprints.booking.forms import CancelForm, ConfirmForm, LinksRequestForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
     day_choices,
@@ -72,7 +72,6 @@ def manage(token: str):
             booking=booking,
             token=token,
             now=utc_now(),
-            form=ConfirmForm(),
             local=local,
             zone_label=zone_label,
             links=call_links(booking, token),
@@ -107,13 +106,42 @@ def calendar_file(token: str):
     return response
 
 
+def cancel_page(booking: Booking, token: str, form: CancelForm, status: int = 200):
+    page = render_template(
+        "booking/cancel.html",
+        booking=booking,
+        token=token,
+        form=form,
+        local=local,
+        zone_label=zone_label,
+    )
+    return private(page, status)
+
+
+@bp.get("/booking/<token>/cancel")
+def cancel_confirm(token: str):
+    """Asks before cancelling; GET only shows, so a link scanner cancels nothing."""
+    booking = booking_for(token)
+    if booking.status != "active" or booking.starts_at <= utc_now():
+        flash("That call was already cancelled or has taken place, so it cannot be cancelled.")
+        return back_to(token)
+    return cancel_page(booking, token, CancelForm())
+
+
 @bp.post("/booking/<token>/cancel")
 def cancel(token: str):
     booking = booking_for(token)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return cancel_page(booking, token, form, 400)
     try:
-        cancel_call(db.session, booking_id=booking.id, now=utc_now(), plan_emails=plan_emails)
+        cancel_call(
+            db.session,
+            booking_id=booking.id,
+            now=utc_now(),
+            plan_emails=plan_emails,
+            reason=form.reason.data or "",
+        )
     except BookingClosed:
         flash("That call was already cancelled or has taken place, so nothing changed.")
         return back_to(token)

@@ -412,12 +412,19 @@ def reschedule_call(
 
 
 def cancel_call(
-    session: Session, *, booking_id: int, now: datetime, plan_emails: EmailPlanner
+    session: Session,
+    *,
+    booking_id: int,
+    now: datetime,
+    plan_emails: EmailPlanner,
+    reason: str = "",
 ) -> Booking:
+    """Cancel an active call; `reason` is the visitor's optional, already-validated text."""
     with serialised_write(session):
         booking = changeable_booking(session, booking_id, now)
         booking.status = "cancelled"
         booking.cancelled_at = now
+        booking.cancel_reason = reason.strip() or None
         booking.sequence += 1
         refresh_next_call(session, booking.lead, now)
         cancel_pending(session, booking_id=booking.id, kinds=TIMED_KINDS)

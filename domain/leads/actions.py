@@ -232,6 +232,7 @@ def booking_export(booking: Booking) -> dict[str, Any]:
         "suggested_engagement": booking.suggested_engagement,
         "created_at": iso(booking.created_at),
         "cancelled_at": iso(booking.cancelled_at),
+        "cancel_reason": booking.cancel_reason,
     }
 
 

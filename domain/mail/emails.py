@@ -50,6 +50,8 @@ class CallDetails:
     location: CallLocation | None = None  # None: not set yet, "the link will follow"
     visitor_phone: str | None = None  # E.164, when the owner calls the visitor
     lead_url: str = ""  # the lead's page on the owner's dashboard
+    cancel_reason: str = ""  # what the visitor wrote when cancelling, if anything
+    book_url: str = ""  # the booking page, where a visitor who cancelled can book again
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,12 @@ def _manage_paragraph(details: CallDetails) -> str:
     )
 
 
-def _visitor_draft(details: CallDetails, subject: str, paragraphs: Iterable[str], **kw):
+def _visitor_draft(
+    details: CallDetails, subject: str, paragraphs: Iterable[str], *, with_link=True, **kw
+):
+    """`with_link`: the email carries the private link, minted fresh when it is sent."""
     body = "\n\n".join([f"Hello {details.visitor_name},", *paragraphs, _signature(details)])
-    links = (details.booking_id,) if details.booking_id is not None else ()
+    links = (details.booking_id,) if with_link and details.booking_id is not None else ()
     return EmailDraft(
         to=details.visitor_email, subject=subject, body_text=body, link_booking_ids=links, **kw
     )
@@ -179,10 +184,12 @@ def visitor_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
             "This is to confirm that our strategy call is cancelled:",
             f"    {when}\n    It was to be held here: {where(details)}",
             "The attached update removes it from your calendar.",
+            # A cancelled call cannot be moved, so the private link would lead nowhere useful.
             "If you would like to find another time, simply reply to this email or "
-            f"visit your booking page:\n{details.manage_url}",
+            f"book a new call:\n{details.book_url}",
         ],
         attachments=(_invite(ics_text, "CANCEL"),),
+        with_link=False,
     )
 
 
@@ -320,10 +327,17 @@ def owner_cancellation(details: CallDetails, ics_text: str) -> EmailDraft:
         [
             f"The strategy call with {_who(details)} is cancelled; the time is free again.",
             _owner_when(details),
+            _cancel_reason(details),
         ],
         ics_text,
         "CANCEL",
     )
+
+
+def _cancel_reason(details: CallDetails) -> str:
+    if not details.cancel_reason:
+        return "They gave no reason."
+    return f"Their reason: {details.cancel_reason}"
 
 
 def owner_reschedule(details: CallDetails, previous_start: datetime, ics_text: str) -> EmailDraft:

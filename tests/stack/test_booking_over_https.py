@@ -38,6 +38,8 @@ def test_a_visitor_cancels_their_call_from_its_private_page(stack, stack_app):
     assert page.status == 200
     # Nothing of the token leaves for another site; our own server gets the page's URL.
     assert page.headers["Referrer-Policy"] == "same-origin"
+    page = visitor.get(f"/booking/{token}/cancel")  # the page that asks first
+    assert page.status == 200 and page.headers["Referrer-Policy"] == "same-origin"
     cancelled = visitor.post(
         f"/booking/{token}/cancel", data={"csrf_token": input_value(page.body, "csrf_token")}
     )

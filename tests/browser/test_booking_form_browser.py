@@ -1,0 +1,146 @@
+"""Step 2's short form and the cancel confirmation, in Chromium: the form fits a laptop
+screen with "Help me prepare" folded, the fold and the cancel flow work by keyboard alone,
+and axe finds nothing at phone and desktop width, light and dark."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from extensions import db
+from models import Booking
+from tests.browser.checks import (
+    assert_no_axe_violations,
+    assert_no_horizontal_scroll,
+    record_console_errors,
+)
+
+pytestmark = pytest.mark.browser
+
+SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
+WIDTHS = (375, 1280)
+SCHEMES = ("light", "dark")
+
+
+def open_step_two(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
+    page.locator("section.time-list a.time").first.click()
+    expect(page.get_by_role("group", name="Your call")).to_be_visible()
+
+
+def manage_url_of(visitor) -> str:
+    return visitor.book().headers["Location"].removesuffix("/confirmed")
+
+
+def tab_to(page: Page, text: str, limit: int = 40) -> None:
+    """Press Tab until the focused element's name starts with `text`, as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const el = document.activeElement;"
+            " return (el.labels && el.labels[0] ? el.labels[0].innerText : el.innerText) || ''; }"
+        )
+        if focused.strip().startswith(text):
+            return
+    raise AssertionError(f"{limit} Tabs never reached {text!r}")
+
+
+def test_step_two_fits_a_laptop_screen_with_the_fold_closed(new_context, live_server, open_hours):
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    open_step_two(page, live_server)
+    expect(page.locator("details.prepare")).not_to_have_attribute("open", "")
+    button = page.get_by_role("button", name="Book the call")
+    box = button.bounding_box()
+    assert box is not None
+    bottom = box["y"] + box["height"]
+    print(f"step 2 at 1280x800, fold closed: the submit button ends at {bottom:.0f}px")
+    assert bottom <= 800, f"the button ends at {bottom}px"
+    # The visible questions are the short ones; the rest wait under the fold.
+    for label in ("Your name", "Work email", "Company", "Your role", "Company size"):
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+    expect(page.get_by_label("Anything else we should know?")).to_be_hidden()
+
+
+def test_the_fold_opens_by_keyboard(new_context, live_server, open_hours):
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    open_step_two(page, live_server)
+    page.get_by_label("Company size").focus()
+    tab_to(page, "Help me prepare (optional)")
+    page.keyboard.press("Enter")
+    expect(page.locator("details.prepare")).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.getAttribute('name')")
+    assert focused == "situation"  # straight into the first question of the fold
+    message = page.get_by_label("Anything else we should know?")
+    expect(message).to_be_visible()
+    # Enter on the summary folds it again.
+    page.locator("details.prepare summary").focus()
+    page.keyboard.press("Enter")
+    expect(message).to_be_hidden()
+
+
+def test_cancel_by_keyboard_with_a_reason(app, new_context, live_server, visitor):
+    page = new_context(viewport={"width": 1280, "height": 800}).new_page()
+    console_errors = record_console_errors(page)
+    page.goto(live_server + manage_url_of(visitor))
+    tab_to(page, "Cancel this call")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your call?")
+    tab_to(page, "Why are you cancelling?")
+    page.keyboard.type("The project was paused.")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.innerText")
+    assert focused.strip() == "Cancel the call"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Your call is cancelled")
+    with app.app_context():
+        booking = db.session.scalars(select(Booking)).one()
+        assert (booking.status, booking.cancel_reason) == ("cancelled", "The project was paused.")
+    assert console_errors == []
+
+
+def test_keep_it_leaves_the_call_booked(app, new_context, live_server, visitor):
+    page = new_context().new_page()
+    page.goto(live_server + manage_url_of(visitor) + "/cancel")
+    page.get_by_role("link", name="Keep it").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your strategy call")
+    with app.app_context():
+        assert db.session.scalars(select(Booking)).one().status == "active"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_step_two_manage_and_cancel_are_accessible(
+    new_context, live_server, screenshot, visitor, scheme, width
+):
+    page = new_context(color_scheme=scheme, viewport={"width": width, "height": 800}).new_page()
+    console_errors = record_console_errors(page)
+
+    def check(label: str) -> None:
+        where = f"{label} ({scheme}, {width}px)"
+        screenshot(page, f"{label}-{scheme}")
+        assert_no_horizontal_scroll(page, where)
+        assert_no_axe_violations(page, where)
+
+    open_step_two(page, live_server)
+    check("step-two")
+    page.locator("details.prepare summary").click()
+    check("step-two-open")
+
+    manage_url = live_server + manage_url_of(visitor)
+    page.goto(manage_url)
+    check("manage")
+    page.get_by_role("link", name="Cancel this call").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your call?")
+    check("cancel")
+
+    reason = page.get_by_label(re.compile("^Why are you cancelling"))
+    reason.evaluate("el => el.removeAttribute('maxlength')")  # as a browser without it
+    reason.fill("x" * 1001)
+    page.get_by_role("button", name="Cancel the call").click()
+    expect(page.locator("#reason-error")).to_have_text(
+        "Please keep the reason to 1,000 characters or fewer."
+    )
+    check("cancel-error")
+    assert console_errors == []
