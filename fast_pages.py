@@ -48,8 +48,14 @@ class SessionCookies:
 
 
 class FastArticlePages:
+    """The per-request work is kept to dictionary lookups on the WSGI environ: no Request
+    object, no session decode for a reader without a session cookie (the first-touch cookie
+    is made once a second per referrer and URL), and a revalidation decided by comparing
+    one header with the kept ETag."""
+
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
+        self.config = app.config
         self.wsgi_app = wsgi_app
         self.cache = PageCache()
         self.first_visits = FirstVisitCookies()
@@ -57,30 +63,29 @@ class FastArticlePages:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         article = self.article_for(environ)
-        if article is None:
+        if article is None or not self.reader_without_account(environ):
             return self.wsgi_app(environ, start_response)
-        request = self.app.request_class(environ)
-        if not self.reader_without_account(request):
-            return self.wsgi_app(environ, start_response)
-        place, version, etag = self.page_key(article, request)
+        place, version = self.page_key(article, environ)
         page = self.cache.get(place, version)
         if page is None:
-            if self.owner_is_signed_in(request):  # the page is kept from a reader's view only
-                return self.wsgi_app(environ, start_response)
-            return self.render_and_keep(environ, start_response, place, version, etag)
-        not_modified = etag_matches(request, page.etag)
-        cookies = self.session_cookies(request, article.slug, rendered=not not_modified)
+            return self.render_and_keep(environ, start_response, article, place, version)
+        not_modified = page.matches(environ.get("HTTP_IF_NONE_MATCH"))
+        cookies = self.session_cookies(environ, article.slug, rendered=not not_modified)
         if cookies is None:
             return self.wsgi_app(environ, start_response)
         if not is_crawler(environ.get("HTTP_USER_AGENT")):
             self.app.extensions["counters"].add(article.slug, "views")
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
         headers = page.headers_for(request_id, not_modified=not_modified)
-        headers.extend(("Set-Cookie", cookie) for cookie in cookies)
-        status, body = (NOT_MODIFIED, b"") if not_modified else (OK, page.body)
-        start_response(status, headers)
-        self.after_answer(request, request_id, status, len(body) if body else None, started)
-        return [body] if body else []
+        if cookies:
+            headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+        if not_modified:
+            start_response(NOT_MODIFIED, headers)
+            self.after_answer(environ, request_id, 304, None, started)
+            return []
+        start_response(OK, headers)
+        self.after_answer(environ, request_id, 200, len(page.body), started)
+        return [page.body]
 
     def article_for(self, environ):
         if environ.get("REQUEST_METHOD") != "GET":
@@ -90,41 +95,38 @@ class FastArticlePages:
             return None
         return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
 
-    def reader_without_account(self, request) -> bool:
-        """Nothing in the request that Flask-Login or a host check would act on."""
+    def reader_without_account(self, environ) -> bool:
+        """Nothing in the request that Flask-Login or a host check would act on. The raw
+        Cookie header is searched, not parsed: a name that merely appears sends the
+        request to Flask, which costs time, never correctness."""
+        remember = self.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         return not (
-            self.app.config.get("TRUSTED_HOSTS")
-            or "HTTP_AUTHORIZATION" in request.environ
-            or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
+            self.config.get("TRUSTED_HOSTS")
+            or "HTTP_AUTHORIZATION" in environ
+            or remember in environ.get("HTTP_COOKIE", "")
         )
 
     def owner_is_signed_in(self, request) -> bool:
         session = self.app.session_interface.open_session(self.app, request)
         return session is None or "_user_id" in session
 
-    @property
-    def remember_cookie(self) -> str:
-        return self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-
-    def page_key(self, article, request):
-        etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
-        environ = request.environ
+    def page_key(self, article, environ) -> tuple[tuple, tuple]:
         place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
-        return place, (etag, datetime.now(UTC).year), etag
+        year = time.gmtime().tm_year  # the footer's year (UTC, as the template's)
+        return place, (article.fingerprint, self.config["PAGE_FINGERPRINT"], year)
 
-    def session_cookies(self, request, slug: str, *, rendered: bool) -> list[str] | None:
+    def session_cookies(self, environ, slug: str, *, rendered: bool) -> list[str] | None:
         """The Set-Cookie values Flask would send, or None when only Flask can tell.
 
         A reader without a session cookie (most arrive from search with none) gets the
         same cookie as any other such reader of this article, from the same referrer and
         URL, in the same second: it is made once a second, not once a request.
         """
-        cookieless = self.app.config["SESSION_COOKIE_NAME"] not in (
-            request.environ.get("HTTP_COOKIE") or ""
-        )
-        key = first_visit_key(request.environ, slug, rendered) if cookieless else None
+        cookieless = self.config["SESSION_COOKIE_NAME"] not in environ.get("HTTP_COOKIE", "")
+        key = first_visit_key(environ, slug, rendered) if cookieless else None
         if key is not None and (kept := self.first_visits.get(key)) is not None:
             return kept
+        request = self.app.request_class(environ)
         session = self.app.session_interface.open_session(self.app, request)
         if session is None or "_user_id" in session or "_id" in session:
             return None  # no secret key, or the owner: Flask's own path
@@ -138,21 +140,12 @@ class FastArticlePages:
         return cookies.cookies
 
     def after_answer(
-        self, request, request_id: str, status: str, size: int | None, started: float
+        self, environ, request_id: str, code: int, size: int | None, started: float
     ) -> None:
-        code = int(status[:3])
         seconds = time.perf_counter() - started
         self.app.extensions["metrics"].observe_request(ENDPOINT, "GET", code, seconds)
-        fields = request_fields(
-            request_id=request_id,
-            method="GET",
-            endpoint=ENDPOINT,
-            path=request.path,
-            status=code,
-            seconds=seconds,
-            response_bytes=size,
-        )
-        REQUEST_LOG.info("request", extra={"fields": fields})
+        if REQUEST_LOG.isEnabledFor(logging.INFO):
+            log_request(request_id, environ["PATH_INFO"], code, size, seconds)
         self.flush_counters_if_due()
 
     def flush_counters_if_due(self) -> None:
@@ -165,8 +158,10 @@ class FastArticlePages:
             except Exception:  # a counter must never break a reader's page
                 self.app.logger.exception("could not write article counters; kept for later")
 
-    def render_and_keep(self, environ, start_response, place, version, etag):
-        """Flask answers; a full page it renders is kept for the next reader."""
+    def render_and_keep(self, environ, start_response, article, place, version):
+        """Flask answers; a full page it renders for a reader is kept for the next one."""
+        if self.owner_is_signed_in(self.app.request_class(environ)):
+            return self.wsgi_app(environ, start_response)  # never the owner's view
         seen = {}
 
         def remember_start(status, headers, exc_info=None):
@@ -180,8 +175,26 @@ class FastArticlePages:
             if hasattr(chunks, "close"):
                 chunks.close()
         if seen.get("status") == OK:
+            etag = f"{article.fingerprint}-{version[1]}"
             self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
         return [body]
+
+
+def log_request(request_id: str, path: str, code: int, size: int | None, seconds: float):
+    """The request line Flask's path writes (observability.py), through the same handlers,
+    without the caller lookup and record factory a `logger.info` call pays for."""
+    record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, __file__, 0, "request", None, None)
+    record.request_id = request_id
+    record.fields = request_fields(
+        request_id=request_id,
+        method="GET",
+        endpoint=ENDPOINT,
+        path=path,
+        status=code,
+        seconds=seconds,
+        response_bytes=size,
+    )
+    REQUEST_LOG.handle(record)
 
 
 class FirstVisitCookies:
@@ -209,15 +222,17 @@ class FirstVisitCookies:
 
 def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
     """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
-    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
-    return (slug, rendered, environ.get("wsgi.url_scheme"), *(environ.get(n) for n in names))
-
-
-def etag_matches(request, etag: str) -> bool:
-    header = request.environ.get("HTTP_IF_NONE_MATCH")
-    if not header:
-        return False
-    return header == f'"{etag}"' or request.if_none_match.contains_weak(etag)
+    get = environ.get
+    return (
+        slug,
+        rendered,
+        get("wsgi.url_scheme"),
+        get("QUERY_STRING"),
+        get("HTTP_REFERER"),
+        get("HTTP_HOST"),
+        get("SERVER_NAME"),
+        get("SERVER_PORT"),
+    )
 
 
 def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:
