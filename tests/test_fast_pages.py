@@ -256,3 +256,22 @@ def test_each_cookieless_reader_gets_their_own_source(app):
         data, _ = session_cookie(app, response)
         assert data["visit"]["first"]["utm_campaign"] == campaign
         assert data["visit"]["first"]["landing"] == f"{URL}?utm_campaign={campaign}"
+
+
+def test_the_fast_request_line_reads_as_flasks(app, reference, capsys):
+    served(app), served(reference)
+    capsys.readouterr()
+    etag = served(app).headers["ETag"]
+    capsys.readouterr()
+    lines = []
+    for site in (app, reference):
+        for kwargs in ({}, {"headers": {"If-None-Match": etag}}):
+            served(site, **kwargs)
+            lines.append(json.loads(capsys.readouterr().err))
+    for line in lines:
+        datetime.fromisoformat(line.pop("time"))
+        assert line.pop("duration_ms") >= 0
+        assert len(line.pop("request_id")) == 32
+    fast_200, fast_304, full_200, full_304 = lines
+    assert list(fast_200) == list(full_200) and fast_200 == full_200
+    assert fast_304 == full_304 and fast_304["status"] == 304 and fast_304["bytes"] is None
