@@ -275,3 +275,31 @@ def test_the_fast_request_line_reads_as_flasks(app, reference, capsys):
     fast_200, fast_304, full_200, full_304 = lines
     assert list(fast_200) == list(full_200) and fast_200 == full_200
     assert fast_304 == full_304 and fast_304["status"] == 304 and fast_304["bytes"] is None
+
+
+def test_a_new_article_file_is_served_after_the_deploy_and_old_pages_revalidate(
+    settings, content_dir
+):
+    copy_seed(content_dir)
+    settings = settings | {"CONTENT_DIR": str(content_dir)}
+    before = create_app(settings)
+    etag = served(before).headers["ETag"]
+    assert served(before, headers={"If-None-Match": etag}).status_code == 304
+    new_url = "/library/a-second-article"
+    assert before.test_client().get(new_url).status_code == 404
+    copy_seed(content_dir, "a-second-article")
+    after = create_app(settings)  # the deploy: a new process reads the new file
+    reached = flask_dispatches(after)
+    for _ in range(2):
+        assert after.test_client(use_cookies=False).get(new_url).status_code == 200
+    assert reached == [new_url]  # the second reader had the kept page
+    # The unchanged article and templates keep their ETag: a reader's copy is still good.
+    assert served(after, headers={"If-None-Match": etag}).status_code == 304
+    # A deploy that changes a template or stylesheet changes every page's ETag.
+    after.config["PAGE_FINGERPRINT"] = "a-new-stylesheet"
+    response = served(after, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    assert reached == [new_url, URL, URL]  # each new page rendered once, by Flask
+    for app in (before, after):
+        with app.app_context():
+            db.engine.dispose()
