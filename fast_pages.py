@@ -22,7 +22,7 @@ from werkzeug.http import dump_cookie
 
 from domain.content.counters import is_crawler
 from domain.content.page_cache import PageCache, cached_page
-from domain.leads.attribution import track_visit
+from domain.leads.attribution import SEEN_STEP, VISIT_TIMEOUT, track_visit
 from domain.platform.request_log import (
     JsonLineFormatter,
     StderrHandler,
@@ -66,6 +66,7 @@ class FastArticlePages:
         self.cache = PageCache()
         self.first_visits = FirstVisitCookies()
         self.request_lines = RequestLines()
+        self.settled = SettledSessions()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -129,12 +130,19 @@ class FastArticlePages:
 
         A reader without a session cookie (most arrive from search with none) gets the
         same cookie as any other such reader of this article, from the same referrer and
-        URL, in the same second: it is made once a second, not once a request.
+        URL, in the same second: it is made once a second, not once a request. A reader
+        whose cookie needed no change is not decoded again while it still needs none.
         """
-        cookieless = self.config["SESSION_COOKIE_NAME"] not in environ.get("HTTP_COOKIE", "")
-        key = first_visit_key(environ, slug, rendered) if cookieless else None
-        if key is not None and (kept := self.first_visits.get(key)) is not None:
-            return kept
+        raw = environ.get("HTTP_COOKIE", "")
+        if self.config["SESSION_COOKIE_NAME"] not in raw:
+            key = first_visit_key(environ, slug, rendered)
+            if (kept := self.first_visits.get(key)) is not None:
+                return kept
+        else:
+            key = None
+            settled_key = (raw, slug, rendered, environ.get("QUERY_STRING"))
+            if self.settled.holds(settled_key):
+                return []
         request = self.app.request_class(environ)
         session = self.app.session_interface.open_session(self.app, request)
         if session is None or "_user_id" in session or "_id" in session:
@@ -146,6 +154,8 @@ class FastArticlePages:
         self.app.session_interface.save_session(self.app, session, cookies)
         if key is not None:
             self.first_visits.keep(key, cookies.cookies)
+        elif not cookies.cookies:
+            self.settled.keep(settled_key, session.get("visit"))
         return cookies.cookies
 
     def after_answer(
@@ -311,6 +321,35 @@ class FirstVisitCookies:
         if len(self.cookies) >= self.LIMIT:
             self.cookies = {}
         self.cookies[key] = (int(time.time()), cookies)
+
+
+class SettledSessions:
+    """Session cookies that needed no change, and until when they need none.
+
+    Such a visit changes only when its "seen" time is a step old (or the visit times out,
+    later still) or when a URL with UTM tags starts a new visit; the key holds the whole
+    Cookie header and the query string, so only the same cookie on the same URL is
+    answered from here. Only cookies this site signed get here: a forged one is replaced,
+    so it is never settled. Bounded, as FirstVisitCookies.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.until: dict[tuple, float] = {}
+
+    def holds(self, key: tuple) -> bool:
+        until = self.until.get(key)
+        return until is not None and time.time() < until
+
+    def keep(self, key: tuple, visit) -> None:
+        try:
+            seen = datetime.fromisoformat(visit["seen"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if len(self.until) >= self.LIMIT:
+            self.until = {}
+        self.until[key] = (seen + min(SEEN_STEP, VISIT_TIMEOUT)).timestamp()
 
 
 def first_visit_key(environ, slug: str, rendered: bool) -> tuple:

@@ -3,6 +3,7 @@ full Flask path gives (body, headers, session cookie, view count, request line),
 owner, an unknown page or a first render still go through Flask."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -303,3 +304,26 @@ def test_a_new_article_file_is_served_after_the_deploy_and_old_pages_revalidate(
     for app in (before, after):
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_settled_reader_gets_the_cookie_again_once_their_visit_moves_on(app):
+    served(app)
+    step = timedelta(minutes=1)  # attribution.SEEN_STEP: "seen" moves a minute at a time
+    seen = datetime.now(UTC) - step + timedelta(seconds=1.5)
+    touch = {"referrer": "", "landing": "/", "at": seen.isoformat()}
+    visit = {"last": touch, "first": touch, "articles": [SLUG], "cta": [], "seen": seen.isoformat()}
+    cookie = signed_session(app, {"_permanent": True, "_fresh": False, "visit": visit})
+    for _ in range(3):
+        assert "Set-Cookie" not in served(app, headers={"Cookie": cookie}).headers
+    campaign = served(app, headers={"Cookie": cookie}, query_string={"utm_source": "news"})
+    assert session_cookie(app, campaign)[0]["visit"]["last"]["utm_source"] == "news"
+    time.sleep(2)
+    moved_on = served(app, headers={"Cookie": cookie})
+    data, _ = session_cookie(app, moved_on)
+    assert datetime.fromisoformat(data_seen(app, moved_on)) > seen
+    assert data["visit"]["first"] == without_times(touch)
+
+
+def data_seen(app, response) -> str:
+    signed = response.headers["Set-Cookie"].split("; ")[0].split("=", 1)[1]
+    return app.session_interface.get_signing_serializer(app).loads(signed)["visit"]["seen"]
