@@ -227,8 +227,7 @@ class RequestLines:
 
     def __init__(self) -> None:
         self.templates: dict[tuple, tuple[str, str, str]] = {}
-        self.second = -1
-        self.stamp = ""
+        self.second: tuple[int, str] = (-1, "")
 
     def write(self, request_id: str, path: str, code: int, size: int | None, seconds: float):
         handler = plain_request_log_handler()
@@ -276,13 +275,15 @@ class RequestLines:
         return before_id, before_duration, tail
 
     def timestamp(self) -> str:
-        """As the formatter writes it: UTC, to the millisecond, made once a second."""
+        """As the formatter writes it: UTC, to the millisecond, made once a second. The
+        second and its text are one tuple, so gunicorn's threads never mix two seconds."""
         now = time.time()
         second = int(now)
-        if second != self.second:
-            moment = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")
-            self.second, self.stamp = second, moment[:-6]  # without "+00:00"
-        return f"{self.stamp}.{int((now - second) * 1000):03d}+00:00"
+        kept, stamp = self.second
+        if kept != second:
+            stamp = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:-6]
+            self.second = (second, stamp)  # without "+00:00", added below
+        return f"{stamp}.{int((now - second) * 1000):03d}+00:00"
 
 
 def plain_request_log_handler() -> StderrHandler | None:
