@@ -231,12 +231,13 @@ class RequestLines:
 
     def write(self, request_id: str, path: str, code: int, size: int | None, seconds: float):
         handler = plain_request_log_handler()
-        if handler is None:
+        key = (path, code, size)
+        if handler is not None and key not in self.templates:
+            self.templates[key] = self.template(handler, path, code, size)
+        template = self.templates.get(key) if handler is not None else None
+        if template is None:
             log_request(request_id, path, code, size, seconds)
             return
-        template = self.templates.get((path, code, size))
-        if template is None:
-            template = self.templates[(path, code, size)] = self.template(handler, path, code, size)
         before_id, before_duration, tail = template
         line = "".join(
             (
@@ -254,10 +255,16 @@ class RequestLines:
         try:
             handler.stream.write(line)
             handler.stream.flush()
+            return
+        except Exception:  # logging's own error handling decides, as for any other line
+            pass
         finally:
             handler.release()
+        log_request(request_id, path, code, size, seconds)
 
-    def template(self, handler, path: str, code: int, size: int | None) -> tuple[str, str, str]:
+    def template(self, handler, path: str, code: int, size: int | None):
+        """(before the id, before the duration, the rest), or None when the formatter's
+        line does not start with its time or lacks a blank: then every line is formatted."""
         record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, "", 0, "request", None, None)
         record.fields = request_fields(
             request_id=self.REQUEST_ID,
@@ -269,9 +276,17 @@ class RequestLines:
             response_bytes=size,
         )
         line = handler.format(record)
+        duration = repr(round(self.SECONDS * 1000, 1))
+        usable = (
+            line.startswith('{"time":"')
+            and line.count(self.REQUEST_ID) == 1
+            and line.count(duration) == 1
+        )
+        if not usable:
+            return None
         after_time = line[line.index('",') :]
         before_id, rest = after_time.split(self.REQUEST_ID)
-        before_duration, tail = rest.split(repr(round(self.SECONDS * 1000, 1)))
+        before_duration, tail = rest.split(duration)
         return before_id, before_duration, tail
 
     def timestamp(self) -> str:
