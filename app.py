@@ -301,7 +301,8 @@ def register_security_headers(app: Flask) -> None:
 
 def register_counters(app: Flask) -> None:
     def write(batch):
-        with db.engine.begin() as connection:
+        # Its own app context: the timer's thread (deploy/gunicorn.conf.py) has none.
+        with app.app_context(), db.engine.begin() as connection:
             upsert_counts(connection, by_local_day(batch, counting_zone(connection)))
 
     buffer = CounterBuffer(write, app.config["COUNTER_FLUSH_SECONDS"])

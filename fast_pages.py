@@ -12,6 +12,7 @@ article after a deploy pays for the template and every later one does not.
 """
 
 import logging
+import os
 import time
 from datetime import UTC, datetime
 
@@ -21,8 +22,13 @@ from werkzeug.http import dump_cookie
 
 from domain.content.counters import is_crawler
 from domain.content.page_cache import PageCache, cached_page
-from domain.leads.attribution import track_visit
-from domain.platform.request_log import request_fields, request_id_from
+from domain.leads.attribution import SEEN_STEP, VISIT_TIMEOUT, track_visit
+from domain.platform.request_log import (
+    JsonLineFormatter,
+    StderrHandler,
+    request_fields,
+    request_id_from,
+)
 
 REQUEST_LOG = logging.getLogger("app.requests")
 ARTICLE_PREFIX = "/library/"
@@ -48,39 +54,48 @@ class SessionCookies:
 
 
 class FastArticlePages:
+    """The per-request work is kept to dictionary lookups on the WSGI environ: no Request
+    object, no session decode for a reader without a session cookie (the first-touch cookie
+    is made once a second per referrer and URL), and a revalidation decided by comparing
+    one header with the kept ETag."""
+
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
+        self.config = app.config
         self.wsgi_app = wsgi_app
         self.cache = PageCache()
         self.first_visits = FirstVisitCookies()
+        self.request_lines = RequestLines()
+        self.settled = SettledSessions()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         article = self.article_for(environ)
-        if article is None:
+        if article is None or not self.reader_without_account(environ):
             return self.wsgi_app(environ, start_response)
-        request = self.app.request_class(environ)
-        if not self.reader_without_account(request):
-            return self.wsgi_app(environ, start_response)
-        place, version, etag = self.page_key(article, request)
+        place, version = self.page_key(article, environ)
         page = self.cache.get(place, version)
         if page is None:
-            if self.owner_is_signed_in(request):  # the page is kept from a reader's view only
-                return self.wsgi_app(environ, start_response)
-            return self.render_and_keep(environ, start_response, place, version, etag)
-        not_modified = etag_matches(request, page.etag)
-        cookies = self.session_cookies(request, article.slug, rendered=not not_modified)
+            return self.render_and_keep(environ, start_response, article, place, version)
+        not_modified = page.matches(environ.get("HTTP_IF_NONE_MATCH"))
+        cookies = self.session_cookies(environ, article.slug, rendered=not not_modified)
         if cookies is None:
             return self.wsgi_app(environ, start_response)
         if not is_crawler(environ.get("HTTP_USER_AGENT")):
             self.app.extensions["counters"].add(article.slug, "views")
-        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
+        request_id = environ.get("HTTP_X_REQUEST_ID")
+        # A fresh id as request_id_from makes one (32 hex digits), without a UUID object.
+        request_id = request_id_from(request_id) if request_id else os.urandom(16).hex()
         headers = page.headers_for(request_id, not_modified=not_modified)
-        headers.extend(("Set-Cookie", cookie) for cookie in cookies)
-        status, body = (NOT_MODIFIED, b"") if not_modified else (OK, page.body)
-        start_response(status, headers)
-        self.after_answer(request, request_id, status, len(body) if body else None, started)
-        return [body] if body else []
+        if cookies:
+            headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+        if not_modified:
+            start_response(NOT_MODIFIED, headers)
+            self.after_answer(environ, request_id, 304, None, started)
+            return []
+        start_response(OK, headers)
+        self.after_answer(environ, request_id, 200, len(page.body), started)
+        return [page.body]
 
     def article_for(self, environ):
         if environ.get("REQUEST_METHOD") != "GET":
@@ -90,41 +105,45 @@ class FastArticlePages:
             return None
         return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
 
-    def reader_without_account(self, request) -> bool:
-        """Nothing in the request that Flask-Login or a host check would act on."""
+    def reader_without_account(self, environ) -> bool:
+        """Nothing in the request that Flask-Login or a host check would act on. The raw
+        Cookie header is searched, not parsed: a name that merely appears sends the
+        request to Flask, which costs time, never correctness."""
+        remember = self.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         return not (
-            self.app.config.get("TRUSTED_HOSTS")
-            or "HTTP_AUTHORIZATION" in request.environ
-            or (request.environ.get("HTTP_COOKIE") and self.remember_cookie in request.cookies)
+            self.config.get("TRUSTED_HOSTS")
+            or "HTTP_AUTHORIZATION" in environ
+            or remember in environ.get("HTTP_COOKIE", "")
         )
 
     def owner_is_signed_in(self, request) -> bool:
         session = self.app.session_interface.open_session(self.app, request)
         return session is None or "_user_id" in session
 
-    @property
-    def remember_cookie(self) -> str:
-        return self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-
-    def page_key(self, article, request):
-        etag = f"{article.fingerprint}-{self.app.config['PAGE_FINGERPRINT']}"
-        environ = request.environ
+    def page_key(self, article, environ) -> tuple[tuple, tuple]:
         place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
-        return place, (etag, datetime.now(UTC).year), etag
+        year = time.gmtime().tm_year  # the footer's year (UTC, as the template's)
+        return place, (article.fingerprint, self.config["PAGE_FINGERPRINT"], year)
 
-    def session_cookies(self, request, slug: str, *, rendered: bool) -> list[str] | None:
+    def session_cookies(self, environ, slug: str, *, rendered: bool) -> list[str] | None:
         """The Set-Cookie values Flask would send, or None when only Flask can tell.
 
         A reader without a session cookie (most arrive from search with none) gets the
         same cookie as any other such reader of this article, from the same referrer and
-        URL, in the same second: it is made once a second, not once a request.
+        URL, in the same second: it is made once a second, not once a request. A reader
+        whose cookie needed no change is not decoded again while it still needs none.
         """
-        cookieless = self.app.config["SESSION_COOKIE_NAME"] not in (
-            request.environ.get("HTTP_COOKIE") or ""
-        )
-        key = first_visit_key(request.environ, slug, rendered) if cookieless else None
-        if key is not None and (kept := self.first_visits.get(key)) is not None:
-            return kept
+        raw = environ.get("HTTP_COOKIE", "")
+        if self.config["SESSION_COOKIE_NAME"] not in raw:
+            key = first_visit_key(environ, slug, rendered)
+            if (kept := self.first_visits.get(key)) is not None:
+                return kept
+        else:
+            key = None
+            settled_key = (raw, slug, rendered, environ.get("QUERY_STRING"))
+            if self.settled.holds(settled_key):
+                return []
+        request = self.app.request_class(environ)
         session = self.app.session_interface.open_session(self.app, request)
         if session is None or "_user_id" in session or "_id" in session:
             return None  # no secret key, or the owner: Flask's own path
@@ -135,24 +154,17 @@ class FastArticlePages:
         self.app.session_interface.save_session(self.app, session, cookies)
         if key is not None:
             self.first_visits.keep(key, cookies.cookies)
+        elif not cookies.cookies:
+            self.settled.keep(settled_key, session.get("visit"))
         return cookies.cookies
 
     def after_answer(
-        self, request, request_id: str, status: str, size: int | None, started: float
+        self, environ, request_id: str, code: int, size: int | None, started: float
     ) -> None:
-        code = int(status[:3])
         seconds = time.perf_counter() - started
         self.app.extensions["metrics"].observe_request(ENDPOINT, "GET", code, seconds)
-        fields = request_fields(
-            request_id=request_id,
-            method="GET",
-            endpoint=ENDPOINT,
-            path=request.path,
-            status=code,
-            seconds=seconds,
-            response_bytes=size,
-        )
-        REQUEST_LOG.info("request", extra={"fields": fields})
+        if REQUEST_LOG.isEnabledFor(logging.INFO):
+            self.request_lines.write(request_id, environ["PATH_INFO"], code, size, seconds)
         self.flush_counters_if_due()
 
     def flush_counters_if_due(self) -> None:
@@ -165,8 +177,10 @@ class FastArticlePages:
             except Exception:  # a counter must never break a reader's page
                 self.app.logger.exception("could not write article counters; kept for later")
 
-    def render_and_keep(self, environ, start_response, place, version, etag):
-        """Flask answers; a full page it renders is kept for the next reader."""
+    def render_and_keep(self, environ, start_response, article, place, version):
+        """Flask answers; a full page it renders for a reader is kept for the next one."""
+        if self.owner_is_signed_in(self.app.request_class(environ)):
+            return self.wsgi_app(environ, start_response)  # never the owner's view
         seen = {}
 
         def remember_start(status, headers, exc_info=None):
@@ -180,8 +194,126 @@ class FastArticlePages:
             if hasattr(chunks, "close"):
                 chunks.close()
         if seen.get("status") == OK:
+            etag = f"{article.fingerprint}-{version[1]}"
             self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
         return [body]
+
+
+def log_request(request_id: str, path: str, code: int, size: int | None, seconds: float):
+    """The request line Flask's path writes (observability.py), through the same handlers."""
+    record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, __file__, 0, "request", None, None)
+    record.request_id = request_id
+    record.fields = request_fields(
+        request_id=request_id,
+        method="GET",
+        endpoint=ENDPOINT,
+        path=path,
+        status=code,
+        seconds=seconds,
+        response_bytes=size,
+    )
+    REQUEST_LOG.handle(record)
+
+
+class RequestLines:
+    """The request line of a kept page, the JSON formatter's own output with three blanks
+    filled in (time, request id, duration) instead of a record formatted per request: the
+    line costs more than the rest of a fast answer. The template is made by that formatter,
+    so it follows any change to it. Used only while the request log is what
+    observability.py sets up (one JSON handler on stderr); otherwise `log_request`."""
+
+    REQUEST_ID = "requestidblank"
+    SECONDS = 98765.4321  # written as "duration_ms":98765432.1
+
+    def __init__(self) -> None:
+        self.templates: dict[tuple, tuple[str, str, str]] = {}
+        self.second: tuple[int, str] = (-1, "")
+
+    def write(self, request_id: str, path: str, code: int, size: int | None, seconds: float):
+        handler = plain_request_log_handler()
+        key = (path, code, size)
+        if handler is not None and key not in self.templates:
+            self.templates[key] = self.template(handler, path, code, size)
+        template = self.templates.get(key) if handler is not None else None
+        if template is None:
+            log_request(request_id, path, code, size, seconds)
+            return
+        before_id, before_duration, tail = template
+        line = "".join(
+            (
+                '{"time":"',
+                self.timestamp(),
+                before_id,
+                request_id,
+                before_duration,
+                repr(round(seconds * 1000, 1)),
+                tail,
+                handler.terminator,
+            )
+        )
+        handler.acquire()
+        try:
+            handler.stream.write(line)
+            handler.stream.flush()
+            return
+        except Exception:  # logging's own error handling decides, as for any other line
+            pass
+        finally:
+            handler.release()
+        log_request(request_id, path, code, size, seconds)
+
+    def template(self, handler, path: str, code: int, size: int | None):
+        """(before the id, before the duration, the rest), or None when the formatter's
+        line does not start with its time or lacks a blank: then every line is formatted."""
+        record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, "", 0, "request", None, None)
+        record.fields = request_fields(
+            request_id=self.REQUEST_ID,
+            method="GET",
+            endpoint=ENDPOINT,
+            path=path,
+            status=code,
+            seconds=self.SECONDS,
+            response_bytes=size,
+        )
+        line = handler.format(record)
+        duration = repr(round(self.SECONDS * 1000, 1))
+        usable = (
+            line.startswith('{"time":"')
+            and line.count(self.REQUEST_ID) == 1
+            and line.count(duration) == 1
+        )
+        if not usable:
+            return None
+        after_time = line[line.index('",') :]
+        before_id, rest = after_time.split(self.REQUEST_ID)
+        before_duration, tail = rest.split(duration)
+        return before_id, before_duration, tail
+
+    def timestamp(self) -> str:
+        """As the formatter writes it: UTC, to the millisecond, made once a second. The
+        second and its text are one tuple, so gunicorn's threads never mix two seconds."""
+        now = time.time()
+        second = int(now)
+        kept, stamp = self.second
+        if kept != second:
+            stamp = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:-6]
+            self.second = (second, stamp)  # without "+00:00", added below
+        return f"{stamp}.{int((now - second) * 1000):03d}+00:00"
+
+
+def plain_request_log_handler() -> StderrHandler | None:
+    """The request log's only handler, when it is observability.py's JSON one on stderr."""
+    handlers = REQUEST_LOG.handlers
+    if len(handlers) != 1 or REQUEST_LOG.filters or REQUEST_LOG.propagate:
+        return None
+    handler = handlers[0]
+    plain = (
+        type(handler) is StderrHandler
+        and type(handler.formatter) is JsonLineFormatter
+        and not handler.filters
+        and handler.level <= logging.INFO
+    )
+    return handler if plain else None
 
 
 class FirstVisitCookies:
@@ -207,17 +339,48 @@ class FirstVisitCookies:
         self.cookies[key] = (int(time.time()), cookies)
 
 
+class SettledSessions:
+    """Session cookies that needed no change, and until when they need none.
+
+    Such a visit changes only when its "seen" time is a step old (or the visit times out,
+    later still) or when a URL with UTM tags starts a new visit; the key holds the whole
+    Cookie header and the query string, so only the same cookie on the same URL is
+    answered from here. Only cookies this site signed get here: a forged one is replaced,
+    so it is never settled. Bounded, as FirstVisitCookies.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self) -> None:
+        self.until: dict[tuple, float] = {}
+
+    def holds(self, key: tuple) -> bool:
+        until = self.until.get(key)
+        return until is not None and time.time() < until
+
+    def keep(self, key: tuple, visit) -> None:
+        try:
+            seen = datetime.fromisoformat(visit["seen"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if len(self.until) >= self.LIMIT:
+            self.until = {}
+        self.until[key] = (seen + min(SEEN_STEP, VISIT_TIMEOUT)).timestamp()
+
+
 def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
     """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
-    names = ("PATH_INFO", "QUERY_STRING", "HTTP_REFERER", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT")
-    return (slug, rendered, environ.get("wsgi.url_scheme"), *(environ.get(n) for n in names))
-
-
-def etag_matches(request, etag: str) -> bool:
-    header = request.environ.get("HTTP_IF_NONE_MATCH")
-    if not header:
-        return False
-    return header == f'"{etag}"' or request.if_none_match.contains_weak(etag)
+    get = environ.get
+    return (
+        slug,
+        rendered,
+        get("wsgi.url_scheme"),
+        get("QUERY_STRING"),
+        get("HTTP_REFERER"),
+        get("HTTP_HOST"),
+        get("SERVER_NAME"),
+        get("SERVER_PORT"),
+    )
 
 
 def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> None:

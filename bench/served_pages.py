@@ -12,12 +12,17 @@ as most readers arriving from search do.
    GET /book (the time picker) and GET /book?day=<a day with times> vs hello-world GET.
 2. Article page vs nginx, both with `Connection: close` (wrk sends it; nginx also closes
    from its side, keepalive_timeout 0, as gunicorn's sync workers always do).
+3. The same answers without a server: WSGI calls in this process, microseconds each (the
+   Python a request costs, beside hello world's), where a busy machine blurs wrk's figures.
 Plus the page's weight: HTML and the stylesheets it links, raw and gzip-compressed.
 """
 
 import gzip
+import io
 import os
 import re
+import sys
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,8 +164,72 @@ def run() -> list[Figure]:
     served = 2 + sum(r.requests - r.bad_status for r in answered)
     figures.append(Figure(NAME, "article views counted (+ up to 16 in flight per wrk run)",
                           views, "", "article 200s and 304s wrk counted", served))  # fmt: skip
+    figures += in_process()
     figures += weight(page)
     return figures
+
+
+CALLS = 2000  # WSGI calls a round, per answer measured in process
+
+
+def in_process() -> list[Figure]:
+    """Microseconds per WSGI call, hello world's beside the article's 200 and 304; the
+    median of ROUNDS interleaved rounds. Request lines go to /dev/null, as a write."""
+    from bench import bench_app
+    from bench.hello_app import app as hello
+
+    stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
+    try:
+        with migrated_sqlite() as database_url:
+            site = bench_app(database_url, COUNTER_FLUSH_SECONDS=3600)
+            page = list(site(wsgi_environ(ARTICLE), lambda *_: None))
+            etag = site.test_client().get(ARTICLE).headers["ETag"]
+            calls = {
+                "hello": (hello, wsgi_environ("/")),
+                "article": (site, wsgi_environ(ARTICLE)),
+                "304": (site, wsgi_environ(ARTICLE, HTTP_IF_NONE_MATCH=etag)),
+            }
+            contenders = [(name, timed(*call)) for name, call in calls.items()]
+            results = interleaved(ROUNDS * 3, contenders)
+            with site.app_context():
+                site.extensions["counters"].flush()
+    finally:
+        sys.stderr.close()
+        sys.stderr = stderr
+    if not page:
+        raise RuntimeError("the article gave no body")
+    label = "article page 200, in process"
+    return [
+        Figure(NAME, "article page 200, in process: per call", median(results["article"]),
+               "us", "Flask hello-world GET, in process", median(results["hello"])),
+        Figure(NAME, "article 304, in process: per call", median(results["304"]), "us",
+               label, median(results["article"])),
+    ]  # fmt: skip
+
+
+def wsgi_environ(path: str, **headers: str) -> dict:
+    return {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1:8000",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), **headers,
+    }  # fmt: skip
+
+
+def timed(app, environ: dict):
+    """A measure(round) for `interleaved`: microseconds per call over CALLS calls."""
+
+    def one_round(_number: int) -> float:
+        started = time.perf_counter()
+        for _ in range(CALLS):
+            body = app(dict(environ), lambda *_: None)
+            for _chunk in body:
+                pass
+            if hasattr(body, "close"):
+                body.close()
+        return (time.perf_counter() - started) / CALLS * 1e6
+
+    return one_round
 
 
 def views_counted(database_url: str) -> int:

@@ -49,3 +49,41 @@ on_starting = _prometheus.on_starting_hook(globals().get("on_starting"))
 child_exit = _prometheus.child_exit_hook(globals().get("child_exit"))
 on_exit = _prometheus.on_exit_hook(globals().get("on_exit"))
 # ---- end of the Prometheus block ----------------------------------------------------------
+
+
+# ---- Article view counters (domain/content/counters.py) -----------------------------------
+# Each worker writes its in-memory view counts on a timer of its own, off the readers' path,
+# and writes what is left when it exits (a deploy, a restart), so counted views equal served
+# views. Only an app that keeps counters (the site, not the bench's hello world) has them.
+def _counters_of(worker):
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None)
+    return extensions.get("counters") if isinstance(extensions, dict) else None
+
+
+def _with_counter_timer(previous):
+    def post_worker_init(worker):
+        if previous:
+            previous(worker)
+        if (counters := _counters_of(worker)) is not None:
+            counters.start_timer()
+
+    return post_worker_init
+
+
+def _with_last_counts(previous):
+    def worker_exit(server, worker):
+        if previous:
+            previous(server, worker)
+        if (counters := _counters_of(worker)) is None:
+            return
+        try:
+            counters.stop()
+        except Exception:
+            worker.log.exception("could not write the article counters at exit")
+
+    return worker_exit
+
+
+post_worker_init = _with_counter_timer(globals().get("post_worker_init"))
+worker_exit = _with_last_counts(globals().get("worker_exit"))
+# ---- end of the counters block ------------------------------------------------------------

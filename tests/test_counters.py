@@ -1,14 +1,20 @@
 """Article views are counted per article and day, cheaply, and never lost on a failed write."""
 
+import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app import create_app
 from domain.content.counters import CounterBuffer
 from extensions import db
 from models import ArticleDailyStat
+from tests.live_server import running_gunicorn
 
 ARTICLE_URL = "/library/ai-systems-architect-vs-ai-engineer"
 
@@ -92,3 +98,45 @@ def test_rereading_an_article_does_not_resend_the_session_cookie(client):
     assert "session=" in first.headers.get("Set-Cookie", "")
     again = client.get(ARTICLE_URL)
     assert "Set-Cookie" not in again.headers
+
+
+def served_views(base_url: str, requests: int, headers: dict) -> int:
+    """GET the article `requests` times from 8 threads at once; the 200s and 304s."""
+
+    def one(_number):
+        request = urllib.request.Request(base_url + ARTICLE_URL, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return sum(status in (200, 304) for status in pool.map(one, range(requests)))
+
+
+def stored_views(settings: dict) -> int:
+    app = create_app(settings)
+    with app.app_context():
+        views = db.session.scalar(select(func.coalesce(func.sum(ArticleDailyStat.views), 0)))
+        db.engine.dispose()
+    return views
+
+
+def test_under_gunicorn_every_served_view_is_written_on_the_timer_and_at_exit(
+    settings, database_url, tmp_path
+):
+    server_settings = {"DATABASE_URL": database_url, "COUNTER_FLUSH_SECONDS": "0.5"}
+    with running_gunicorn(server_settings, tmp_path / "gunicorn.log", workers=2) as server:
+        served = served_views(server.base_url, 120, {})
+        etag = urllib.request.urlopen(server.base_url + ARTICLE_URL, timeout=10).headers["ETag"]
+        served += 1 + served_views(server.base_url, 40, {"If-None-Match": etag})
+        # No request comes after the last view: each worker's own timer writes it.
+        deadline = time.monotonic() + 10
+        while stored_views(settings) < served and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert stored_views(settings) == served, server.log()
+        served += served_views(server.base_url, 60, {})
+    # Stopped (SIGTERM) before any timer came round again: written as the workers exit.
+    assert stored_views(settings) == served == 221

@@ -3,6 +3,7 @@ full Flask path gives (body, headers, session cookie, view count, request line),
 owner, an unknown page or a first render still go through Flask."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -256,3 +257,73 @@ def test_each_cookieless_reader_gets_their_own_source(app):
         data, _ = session_cookie(app, response)
         assert data["visit"]["first"]["utm_campaign"] == campaign
         assert data["visit"]["first"]["landing"] == f"{URL}?utm_campaign={campaign}"
+
+
+def test_the_fast_request_line_reads_as_flasks(app, reference, capsys):
+    served(app), served(reference)
+    capsys.readouterr()
+    etag = served(app).headers["ETag"]
+    capsys.readouterr()
+    lines = []
+    for site in (app, reference):
+        for kwargs in ({}, {"headers": {"If-None-Match": etag}}):
+            served(site, **kwargs)
+            lines.append(json.loads(capsys.readouterr().err))
+    for line in lines:
+        datetime.fromisoformat(line.pop("time"))
+        assert line.pop("duration_ms") >= 0
+        assert len(line.pop("request_id")) == 32
+    fast_200, fast_304, full_200, full_304 = lines
+    assert list(fast_200) == list(full_200) and fast_200 == full_200
+    assert fast_304 == full_304 and fast_304["status"] == 304 and fast_304["bytes"] is None
+
+
+def test_a_new_article_file_is_served_after_the_deploy_and_old_pages_revalidate(
+    settings, content_dir
+):
+    copy_seed(content_dir)
+    settings = settings | {"CONTENT_DIR": str(content_dir)}
+    before = create_app(settings)
+    etag = served(before).headers["ETag"]
+    assert served(before, headers={"If-None-Match": etag}).status_code == 304
+    new_url = "/library/a-second-article"
+    assert before.test_client().get(new_url).status_code == 404
+    copy_seed(content_dir, "a-second-article")
+    after = create_app(settings)  # the deploy: a new process reads the new file
+    reached = flask_dispatches(after)
+    for _ in range(2):
+        assert after.test_client(use_cookies=False).get(new_url).status_code == 200
+    assert reached == [new_url]  # the second reader had the kept page
+    # The unchanged article and templates keep their ETag: a reader's copy is still good.
+    assert served(after, headers={"If-None-Match": etag}).status_code == 304
+    # A deploy that changes a template or stylesheet changes every page's ETag.
+    after.config["PAGE_FINGERPRINT"] = "a-new-stylesheet"
+    response = served(after, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    assert reached == [new_url, URL, URL]  # each new page rendered once, by Flask
+    for app in (before, after):
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_settled_reader_gets_the_cookie_again_once_their_visit_moves_on(app):
+    served(app)
+    step = timedelta(minutes=1)  # attribution.SEEN_STEP: "seen" moves a minute at a time
+    seen = datetime.now(UTC) - step + timedelta(seconds=1.5)
+    touch = {"referrer": "", "landing": "/", "at": seen.isoformat()}
+    visit = {"last": touch, "first": touch, "articles": [SLUG], "cta": [], "seen": seen.isoformat()}
+    cookie = signed_session(app, {"_permanent": True, "_fresh": False, "visit": visit})
+    for _ in range(3):
+        assert "Set-Cookie" not in served(app, headers={"Cookie": cookie}).headers
+    campaign = served(app, headers={"Cookie": cookie}, query_string={"utm_source": "news"})
+    assert session_cookie(app, campaign)[0]["visit"]["last"]["utm_source"] == "news"
+    time.sleep(2)
+    moved_on = served(app, headers={"Cookie": cookie})
+    data, _ = session_cookie(app, moved_on)
+    assert datetime.fromisoformat(data_seen(app, moved_on)) > seen
+    assert data["visit"]["first"] == without_times(touch)
+
+
+def data_seen(app, response) -> str:
+    signed = response.headers["Set-Cookie"].split("; ")[0].split("=", 1)[1]
+    return app.session_interface.get_signing_serializer(app).loads(signed)["visit"]["seen"]

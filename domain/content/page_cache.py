@@ -11,7 +11,9 @@ new process starts empty. There is at most one entry per article, scheme and roo
 
 import threading
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from werkzeug.http import parse_etags
 
 Headers = tuple[tuple[str, str], ...]
 # Written per request, never kept: each request has its own id and its own session.
@@ -31,6 +33,20 @@ class CachedPage:
     # both paths send the same headers in the same order.
     request_id_at: int
     not_modified_request_id_at: int
+    quoted_etag: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quoted_etag", f'"{self.etag}"')
+
+    def matches(self, if_none_match: str | None) -> bool:
+        """If-None-Match names this page. A browser sends back exactly the ETag it was
+        given, so one string comparison decides almost every revalidation; anything else
+        (a list, a weak tag, `*`) is parsed as Flask would."""
+        if not if_none_match:
+            return False
+        return if_none_match == self.quoted_etag or parse_etags(if_none_match).contains_weak(
+            self.etag
+        )
 
     def headers_for(self, request_id: str, *, not_modified: bool) -> list[tuple[str, str]]:
         kept = self.not_modified_headers if not_modified else self.headers
