@@ -193,11 +193,8 @@ def test_pagination_links_keep_the_filters(app, owner):
     assert "60 leads match these filters" in html
     assert names_in(html)[0] == "Match 00" and len(names_in(html)) == 50
     next_link = re.search(r'<a rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
-    assert parse_qs(urlsplit(next_link).query) == {
-        "q": ["acme"],
-        "status": ["qualified"],
-        "page": ["2"],
-    }
+    query = parse_qs(urlsplit(next_link).query)
+    assert query.pop("cursor") and query == {"q": ["acme"], "status": ["qualified"]}
     second = owner.get(next_link).get_data(as_text=True)
     assert names_in(second) == [f"Match {n}" for n in range(50, 60)]
     assert "Page 2 of 2" in second

@@ -4,9 +4,9 @@ and the bulk status change applied to leads chosen from that list.
 A `LeadFilter` is read from the query string, so any view of the list is a bookmark. Bad
 values are dropped, never an error. Dates are calendar days in the owner's zone (the
 filter's `timezone`, not read from the query string), both ends inclusive.
-Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
-walks), so the deepest allowed page reads some thousands of index entries, not the table;
-past it, narrow the filter or export (the CSV has every match and is streamed).
+Next and Previous seek from the row they continue (`domain.leads.cursor`), so any depth
+costs one index range. A page number (a bookmark, First, Last) is an offset, capped at
+`MAX_PAGE`: each sort walks an index, so it reads some thousands of entries at most.
 The count stops at `COUNT_CAP` ("10,000+"): an exact count would read every match.
 Search finds a fragment of 3 or more characters anywhere (trigram indexes: pg_trgm GIN on
 PostgreSQL, the FTS5 table `lead_search` on SQLite), and 1 or 2 at the start of a word.
@@ -17,6 +17,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from sqlalchemy import Select, and_, case, func, literal_column, or_, select, ta
 from sqlalchemy.orm import Session
 
 from domain.leads.actions import count_won
+from domain.leads.cursor import Cursor, beyond, order_of, segments
 from domain.platform.database import serialised_write
 from domain.platform.text_input import printable_text
 from models import LEAD_STATUSES, Lead, LeadEvent
@@ -36,7 +38,7 @@ TRIGRAM = 3  # the shortest fragment a trigram index can find
 WORD_BREAKS = (" ", ".", "@", "-", "'", "_")  # where a word starts in a name, email, company
 COUNT_CAP = 10_000  # past this many matches the list says "10,000+" instead of counting
 PER_PAGE = 50
-MAX_PAGE = 200  # with 50 a page: the newest 10,000 matches are browsable
+MAX_PAGE = 200  # by number; Next and Previous go on past it
 MAX_BULK = 1000
 CSV_BATCH_ROWS = 500
 CSV_HEADER = (
@@ -59,6 +61,7 @@ class LeadFilter:
     date_to: date | None = None
     sort: str = "newest"
     page: int = 1
+    cursor: str = ""  # an opaque Next/Previous position (`domain.leads.cursor`), read later
     timezone: str = "UTC"  # the owner's zone, whose days `date_from` and `date_to` name
 
     @classmethod
@@ -78,6 +81,7 @@ class LeadFilter:
             date_to=date_to,
             sort=sort if sort in SORTS else "newest",
             page=min(read_number(first(args, "page")) or 1, MAX_PAGE),
+            cursor=first(args, "cursor"),
             timezone=timezone,
         )
 
@@ -92,13 +96,14 @@ class LeadFilter:
             "from": chosen.date_from.isoformat() if chosen.date_from else "",
             "to": chosen.date_to.isoformat() if chosen.date_to else "",
             "sort": "" if chosen.sort == "newest" else chosen.sort,
-            "page": chosen.page if chosen.page > 1 else "",
+            "page": chosen.page if chosen.page > 1 and not chosen.cursor else "",
+            "cursor": chosen.cursor,
         }
         return {key: value for key, value in values.items() if value}
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.to_query(sort="newest", page=1))
+        return bool(self.to_query(sort="newest", page=1, cursor=""))
 
 
 def first(args: Mapping[str, Any], key: str) -> str:
@@ -206,9 +211,11 @@ class LeadPage:
     leads: list[Lead]
     total: int  # exact up to `count_cap`; past it, `count_cap + 1`
     page: int
-    pages: int  # the last page the list offers (at most MAX_PAGE)
+    pages: int  # the last page a page number reaches (at most MAX_PAGE)
     per_page: int
     count_cap: int = COUNT_CAP
+    has_previous: bool = False
+    has_next: bool = False
 
     @property
     def total_is_exact(self) -> bool:
@@ -219,10 +226,6 @@ class LeadPage:
         """The count as shown: "1,234", or "10,000+" once counting stopped at the cap."""
         return f"{self.total:,}" if self.total_is_exact else f"{self.count_cap:,}+"
 
-    @property
-    def capped(self) -> bool:
-        return self.total > self.pages * self.per_page
-
 
 def page_of(
     session: Session,
@@ -230,19 +233,57 @@ def page_of(
     now: datetime,
     per_page: int = PER_PAGE,
     count_cap: int = COUNT_CAP,
+    cursor: Cursor | None = None,
 ) -> LeadPage:
-    """One page of matching leads; a page past the end shows the last one there is."""
+    """One page of matching leads: the page `cursor` points to (Next and Previous, any
+    depth), else the numbered page (a page past the end shows the last one there is)."""
     where = conditions(lead_filter, dialect_of(session))
     total = count_upto(session, where, count_cap + 1)
     pages = min(MAX_PAGE, max(1, -(-total // per_page)))
-    page = min(lead_filter.page, pages)
+    shown = partial(LeadPage, total=total, pages=pages, per_page=per_page, count_cap=count_cap)
+    if cursor is not None:
+        leads, more = seek_page(session, where, cursor, now, per_page)
+        if cursor.direction == "after" and leads:
+            return shown(leads, page=cursor.page, has_previous=True, has_next=more)
+        if cursor.direction == "before" and len(leads) == per_page:
+            page = max(cursor.page, 2) if more else 1
+            return shown(leads, page=page, has_previous=more, has_next=True)
+        # Nothing left on that side (leads changed since the link was made): start again.
+    page = 1 if cursor is not None else min(lead_filter.page, pages)
     offset = (page - 1) * per_page
     if lead_filter.sort == "next_call":
-        leads = next_call_page(session, where, now, offset, per_page)
+        leads = next_call_page(session, where, now, offset, per_page + 1)
     else:
         query = select(Lead).where(*where).order_by(*ordering(lead_filter.sort, now))
-        leads = list(session.scalars(query.limit(per_page).offset(offset)))
-    return LeadPage(leads, total, page, pages, per_page, count_cap)
+        leads = list(session.scalars(query.limit(per_page + 1).offset(offset)))
+    more = len(leads) > per_page
+    return shown(leads[:per_page], page=page, has_previous=page > 1, has_next=more)
+
+
+def seek_page(
+    session: Session, where: list, cursor: Cursor, now: datetime, per_page: int
+) -> tuple[list[Lead], bool]:
+    """Up to `per_page` leads on the cursor's side of its position, in the list's order,
+    and whether more lie beyond them: each segment of the order read from the position
+    on, one index range each, so the depth of the page costs nothing."""
+    parts = segments(cursor.sort, now)
+    forward = cursor.direction == "after"
+    start = cursor.position.segment
+    leads: list[Lead] = []
+    for number in range(start, len(parts)) if forward else range(start, -1, -1):
+        segment = parts[number]
+        query = select(Lead).where(*where)
+        if segment.where is not None:
+            query = query.where(segment.where)
+        if number == start:
+            query = query.where(beyond(segment, cursor.position.values, forward))
+        query = query.order_by(*order_of(segment, forward)).limit(per_page + 1 - len(leads))
+        leads += session.scalars(query)
+        if len(leads) > per_page:
+            break
+    more = len(leads) > per_page
+    leads = leads[:per_page]
+    return (leads if forward else leads[::-1]), more
 
 
 def dialect_of(session: Session) -> str:
