@@ -211,11 +211,17 @@ class LeadPage:
     leads: list[Lead]
     total: int  # exact up to `count_cap`; past it, `count_cap + 1`
     page: int
-    pages: int  # the last page a page number reaches (at most MAX_PAGE)
+    pages: int  # how many pages the matches fill (meaningful while the total is exact)
     per_page: int
     count_cap: int = COUNT_CAP
     has_previous: bool = False
     has_next: bool = False
+    max_page: int = MAX_PAGE  # the deepest page a page number (a bookmark, Last) reaches
+
+    @property
+    def last_is_numbered(self) -> bool:
+        """Whether "Last" can be a page number: the count is exact and within reach."""
+        return self.total_is_exact and self.pages <= self.max_page
 
     @property
     def total_is_exact(self) -> bool:
@@ -239,8 +245,9 @@ def page_of(
     depth), else the numbered page (a page past the end shows the last one there is)."""
     where = conditions(lead_filter, dialect_of(session))
     total = count_upto(session, where, count_cap + 1)
-    pages = min(MAX_PAGE, max(1, -(-total // per_page)))
-    shown = partial(LeadPage, total=total, pages=pages, per_page=per_page, count_cap=count_cap)
+    pages = max(1, -(-total // per_page))
+    shown = partial(LeadPage, total=total, pages=pages, per_page=per_page, count_cap=count_cap,
+                    max_page=MAX_PAGE)  # fmt: skip
     if cursor is not None:
         leads, more = seek_page(session, where, cursor, now, per_page)
         if cursor.direction == "after" and leads:
@@ -249,7 +256,7 @@ def page_of(
             page = max(cursor.page, 2) if more else 1
             return shown(leads, page=page, has_previous=more, has_next=True)
         # Nothing left on that side (leads changed since the link was made): start again.
-    page = 1 if cursor is not None else min(lead_filter.page, pages)
+    page = 1 if cursor is not None else min(lead_filter.page, pages, MAX_PAGE)
     offset = (page - 1) * per_page
     if lead_filter.sort == "next_call":
         leads = next_call_page(session, where, now, offset, per_page + 1)
