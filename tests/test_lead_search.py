@@ -139,10 +139,12 @@ def test_the_search_follows_a_renamed_and_an_erased_lead(app, owner, people):
     assert listed(owner, q="lovelace") == []
     assert listed(owner, q="countess") == ["Ada King"]
     assert listed(owner, q="ngines") == ["Ada King"]  # her email is unchanged
+    assert listed(owner, q="co") == ["Ada King"] and listed(owner, q="lo") == []  # word starts
     with app.app_context():
         db.session.delete(db.session.scalar(select(Lead).where(Lead.name == "Grace Hopper")))
         db.session.commit()
     assert listed(owner, q="hopper") == [] and listed(owner, q="navy") == []
+    assert listed(owner, q="gr") == [] and listed(owner, q="na") == []
     add_lead(app, "Grace Hopper", email="grace@navy.example", company="US Navy")
     assert listed(owner, q="hopper") == ["Grace Hopper"]
 

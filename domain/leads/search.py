@@ -164,7 +164,10 @@ def matches_fragment(fragment: str, dialect: str):
     ILIKE, SQLite asks its FTS5 trigram table. Trigrams cannot find a shorter fragment
     anywhere in a word, so 1 or 2 characters match the start of a word ("jo" finds Jo,
     Jones, jo@…, …@joinery), which is what such a short search usually means and which the
-    trigram indexes can still answer on PostgreSQL (SQLite scans; its list is smaller)."""
+    trigram indexes can still answer on PostgreSQL. SQLite looks letters and digits up in
+    its word table (`lead_words`, migration 0011); only punctuation falls back to a scan."""
+    if len(fragment) < TRIGRAM and dialect == "sqlite" and fragment.isalnum():
+        return Lead.id.in_(word_start_match(fragment))
     if len(fragment) < TRIGRAM:
         escaped = escape_like(fragment)
         patterns = [escaped + "%", *(f"%{escape_like(mark)}{escaped}%" for mark in WORD_BREAKS)]
@@ -176,6 +179,14 @@ def matches_fragment(fragment: str, dialect: str):
         return Lead.id.in_(found.where(literal_column("lead_search").op("MATCH")(phrase)))
     pattern = "%" + escape_like(fragment) + "%"
     return or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED))
+
+
+def word_start_match(fragment: str) -> Select:
+    """The ids of leads with a word starting with `fragment` (letters and digits only):
+    an FTS5 prefix query, answered from the table's 1 and 2 character prefix indexes."""
+    prefix = '"' + fragment + '" *'
+    words = select(literal_column("rowid")).select_from(table("lead_words"))
+    return words.where(literal_column("lead_words").op("MATCH")(prefix))
 
 
 def word_start_scan(fragment: str, word_starts):
