@@ -280,3 +280,16 @@ def test_the_bulk_change_and_csv_links_keep_or_drop_the_cursor(app, owner, monke
     assert "cursor=" in bulk and "q=e" in bulk  # back to this page after the change
     csv_link = re.search(r'href="(/owner/leads\.csv[^"]*)"', html).group(1)
     assert "cursor" not in csv_link and "q=e" in csv_link  # the CSV has every page
+
+
+def test_search_finds_leads_of_a_big_fake_load_and_later_ones(app, owner, monkeypatch):
+    # A load this big sets the search indexes aside and builds them once at the end.
+    monkeypatch.setattr("blueprints.owner.fake_leads.REBUILD_INDEXES_FROM", 10)
+    with app.app_context():
+        insert_fake_leads(db.session, 40, seed=11, now=NOW, article_slugs=[ARTICLE_SLUG])
+        lead = db.session.scalar(select(Lead).order_by(Lead.id.desc()).limit(1))
+        surname, company = lead.name.split()[-1], lead.company.split()[0]
+    assert lead.name in [unescape(name) for name in listed(owner, q=surname[1:5])]
+    assert lead.name in [unescape(name) for name in listed(owner, q=company[:2])]
+    add_lead(app, "Quentin Xylo", email="qx@zyzzyva.example", company="Zyzzyva Works")
+    assert listed(owner, q="xyl") == listed(owner, q="zy") == ["Quentin Xylo"]
