@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import (
@@ -45,13 +46,37 @@ PAGES = (
     ("page 1, newest first", "/owner/leads"),
     ("page 200, newest first", "/owner/leads?page=200"),
     ("sort by fit, page 1", "/owner/leads?sort=score"),
+    ("sort by fit, page 200", "/owner/leads?sort=score&page=200"),
     ("sort by next call, page 1", "/owner/leads?sort=next_call"),
     ("sort by next call, page 200", "/owner/leads?sort=next_call&page=200"),
+    ("filter status new, newest", "/owner/leads?status=new"),
+    ("filter status new, page 200", "/owner/leads?status=new&page=200"),
     ("filter status new, sort by fit", "/owner/leads?status=new&sort=score"),
+    (
+        "filter status won+lost, sort by next call",
+        "/owner/leads?status=won&status=lost&sort=next_call",
+    ),
+    ("filter article, newest", "/owner/leads?article={slug}"),
     ("filter status + article, sort by fit", "/owner/leads?status=new&article={slug}&sort=score"),
+    ("filter engagement engineer, sort by fit", "/owner/leads?engagement=engineer&sort=score"),
+    ("filter last 30 days, sort by fit", "/owner/leads?from={month_ago}&sort=score"),
+    ("search 1 char 'k'", "/owner/leads?q=k"),
+    ("search 2 chars 'zo'", "/owner/leads?q=zo"),
+    ("search 2 chars, no match 'qx'", "/owner/leads?q=qx"),
+    ("search 3 chars 'kes'", "/owner/leads?q=kes"),
+    ("search 3 chars, no match 'qxz'", "/owner/leads?q=qxz"),
     ("search name fragment 'ovelac'", "/owner/leads?q=ovelac"),
     ("search email fragment 'hopper.12'", "/owner/leads?q=hopper.12"),
     ("search company fragment 'arbour'", "/owner/leads?q=arbour"),
+    ("search 'arbour', sort by fit, page 200", "/owner/leads?q=arbour&sort=score&page=200"),
+)
+# Deep pages through Next: the page after each of these, by the link the page offers.
+PRINT_AS_MEASURED = False  # set by main()
+FOLLOWED = (
+    ("page 201 by Next, newest first", "/owner/leads?page=200"),
+    ("page 201 by Next, sort by fit", "/owner/leads?sort=score&page=200"),
+    ("page 201 by Next, sort by next call", "/owner/leads?sort=next_call&page=200"),
+    ("page 201 by Next, search 'arbour'", "/owner/leads?q=arbour&page=200"),
 )
 
 
@@ -77,9 +102,27 @@ def logged_in_client(app):
     return client
 
 
-def fetch(client, path: str) -> None:
+def fetch(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def next_link(html: str) -> str | None:
+    import re
+    from html import unescape
+
+    found = re.search(r'<a rel="next" href="([^"]+)"', html)
+    return unescape(found.group(1)) if found else None
+
+
+def shown(figure: Figure) -> Figure:
+    """Run alone, print a figure as soon as it is measured: a cut-off run (a million leads
+    take minutes) still leaves its figures. Under `make bench` the caller prints them."""
+    if PRINT_AS_MEASURED:
+        print_figures([figure])
+        sys.stdout.flush()
+    return figure
 
 
 def export(client) -> tuple[int, int]:
@@ -144,7 +187,7 @@ def measure(label: str, url: str) -> list[Figure]:
 
     count = LEADS[label]
     seconds = fill(url, count)
-    figures = [Figure(NAME, f"{label}: flask owner fake-leads {count:,}", seconds, "s")]
+    figures = [shown(Figure(NAME, f"{label}: flask owner fake-leads {count:,}", seconds, "s"))]
     app = bench_app(url, WTF_CSRF_ENABLED=False)
     quiet_request_log()
     slugs = [article.slug for article in app.extensions["library"].articles]
@@ -159,18 +202,26 @@ def measure(label: str, url: str) -> list[Figure]:
     rss_growth = peak_rss_bytes() - rss_before
     if lines != count + 1:
         print(f"  (CSV had {lines:,} lines for {count:,} leads)")
+    figures += [
+        shown(Figure(NAME, f"{label}: CSV export of {count:,} leads", export_seconds, "s")),
+        shown(Figure(NAME, f"{label}: CSV size", size / 1e6, "MB")),
+        shown(Figure(NAME, f"{label}: CSV export, peak RSS growth{'' if exact else ' (at most)'}",
+              rss_growth / 1e6, "MB")),
+    ]  # fmt: skip
+    month_ago = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     for name, path in PAGES:
-        path = path.format(slug=slugs[0] if slugs else "")
+        path = path.format(slug=slugs[0] if slugs else "", month_ago=month_ago)
         fetch(client, path)  # warm: first use of this query's plan and template
         took = median_ms(lambda path=path: fetch(client, path))
-        figures.append(Figure(NAME, f"{label} {count:,}: list, {name}", took, "ms"))
-
-    figures += [
-        Figure(NAME, f"{label}: CSV export of {count:,} leads", export_seconds, "s"),
-        Figure(NAME, f"{label}: CSV size", size / 1e6, "MB"),
-        Figure(NAME, f"{label}: CSV export, peak RSS growth{'' if exact else ' (at most)'}",
-               rss_growth / 1e6, "MB"),
-    ]  # fmt: skip
+        figures.append(shown(Figure(NAME, f"{label} {count:,}: list, {name}", took, "ms")))
+    for name, path in FOLLOWED:
+        after = next_link(fetch(client, path))
+        if after is None:
+            print(f"  ({name}: the page offers no Next link)")
+            continue
+        fetch(client, after)
+        took = median_ms(lambda after=after: fetch(client, after))
+        figures.append(shown(Figure(NAME, f"{label} {count:,}: list, {name}", took, "ms")))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -194,8 +245,10 @@ def run() -> list[Figure]:
 
 
 def main() -> None:
+    global PRINT_AS_MEASURED
+    PRINT_AS_MEASURED = True
     print(f"== {NAME} ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
-    print_figures(run())
+    run()
 
 
 if __name__ == "__main__":

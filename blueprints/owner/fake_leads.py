@@ -1,7 +1,8 @@
 """`flask owner fake-leads COUNT`: synthetic leads, for trying the lead list at scale.
 
 Leads only (no bookings, no emails), 5,000 to a statement (COPY on PostgreSQL); past
-50,000 on PostgreSQL the lead indexes are built once at the end. The spread looks like a
+50,000 the search indexes are built once at the end (on PostgreSQL every lead index; on
+SQLite the FTS5 search tables, whose triggers are set aside meanwhile). The spread looks like a
 real pipeline: mostly new, a few won and lost, scores around the middle, sources from
 LinkedIn, a newsletter, search and direct visits, created over the past year, and some
 with a call coming up. Won leads are added to the articles' won counts, as a real win
@@ -30,7 +31,8 @@ from extensions import db
 from models import Lead
 
 BATCH_ROWS = 5000
-REBUILD_INDEXES_FROM = 50_000  # leads in one PostgreSQL load: past it, indexes are rebuilt
+SEARCH_TABLES = ("lead_search_", "lead_words_")  # SQLite's FTS5 tables over `lead`, by trigger
+REBUILD_INDEXES_FROM = 50_000  # leads in one load: past it, search indexes are rebuilt
 JSON_COLUMNS = ("first_touch", "last_touch", "articles_read")
 FIRST_NAMES = (
     "Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Zoë", "José", "Łukasz",
@@ -121,7 +123,8 @@ def insert_fake_leads(
     rows = fake_lead_rows(count, random.Random(seed), now, list(article_slugs), first_number)
     won: Counter = Counter()
     postgresql = session.get_bind().dialect.name == "postgresql"
-    with indexes_built_after(session, postgresql and count >= REBUILD_INDEXES_FROM):
+    built_after = indexes_built_after if postgresql else search_tables_built_after
+    with built_after(session, count >= REBUILD_INDEXES_FROM):
         while batch := list(islice(rows, BATCH_ROWS)):
             (copy_rows if postgresql else insert_rows)(session, batch)
             for row in batch:
@@ -160,6 +163,30 @@ def indexes_built_after(session: Session, rebuild: bool) -> Iterator[None]:
     if definitions:
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for definition in definitions:
+        session.execute(text(definition))
+
+
+@contextmanager
+def search_tables_built_after(session: Session, rebuild: bool) -> Iterator[None]:
+    """SQLite's counterpart: the search tables (FTS5, migrations 0009 and 0011) follow
+    `lead` through triggers, row by row; for a big load, drop the triggers and rebuild
+    each table once from `lead` at the end, then put the triggers back as they were."""
+    triggers = (
+        session.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'lead'"
+                 " ORDER BY name")
+        ).all()
+        if rebuild and session.get_bind().dialect.name == "sqlite"
+        else []
+    )  # fmt: skip
+    triggers = [(name, sql) for name, sql in triggers if name.startswith(SEARCH_TABLES)]
+    tables = sorted({name.rsplit("_", 1)[0] for name, _ in triggers})
+    for name, _ in triggers:
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+    yield
+    for table in tables:
+        session.execute(text(f"INSERT INTO {table} ({table}) VALUES ('rebuild')"))
+    for _, definition in triggers:
         session.execute(text(definition))
 
 

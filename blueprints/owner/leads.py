@@ -6,6 +6,9 @@ Dates and times are the owner's (the availability zone); the CSV keeps UTC with 
 The rules themselves (filters, order, pages, the CSV's cells) are in `domain.leads.search`.
 """
 
+from dataclasses import replace
+from datetime import datetime
+
 from flask import (
     Response,
     current_app,
@@ -22,9 +25,11 @@ from blueprints.owner import bp
 from blueprints.owner.forms import ActionForm
 from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
+from domain.leads.cursor import BadCursor, Cursor, decode, encode, position_of
 from domain.leads.search import (
     COUNT_CAP,
     LeadFilter,
+    LeadPage,
     change_statuses,
     csv_chunks,
     csv_rows,
@@ -41,15 +46,27 @@ SORT_LABELS = {"newest": "Newest first", "score": "Best fit first", "next_call":
 def leads():
     now = utc_now()
     lead_filter = LeadFilter.from_args(request.args, owner_zone())
+    cursor, cursor_error = None, ""
+    if lead_filter.cursor:
+        try:
+            cursor = decode(lead_filter.cursor, secret(), lead_filter.sort, now)
+        except BadCursor as error:
+            # A damaged or forged page link: say so above page 1 of the same view.
+            cursor_error = f"{error} Here is the first page instead."
+            lead_filter = replace(lead_filter, cursor="", page=1)
     owner = current_user.owner
     last_seen = owner.last_seen_leads_at
     owner.last_seen_leads_at = now  # the dashboard's "new since last visit" starts again
     db.session.commit()
+    found = page_of(db.session, lead_filter, now, count_cap=count_cap(), cursor=cursor)
     library = current_app.extensions["library"]
-    return render_template(
+    html = render_template(
         "owner/leads.html",
         lead_filter=lead_filter,
-        found=page_of(db.session, lead_filter, now, count_cap=count_cap()),
+        found=found,
+        cursor_error=cursor_error,
+        previous_url=page_link(lead_filter, found, now, "before"),
+        next_url=page_link(lead_filter, found, now, "after"),
         last_seen=last_seen,
         articles=library.articles,
         article_titles={article.slug: article.title for article in library.articles},
@@ -60,6 +77,27 @@ def leads():
         now=now,
         zone=lead_filter.timezone,
     )
+    return html, 400 if cursor_error else 200
+
+
+def secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def page_link(lead_filter: LeadFilter, found: LeadPage, now: datetime, direction: str) -> str:
+    """The Next ("after") or Previous ("before") link: a cursor at the page's last or first
+    lead, or "" when there is no such page. Previous to page 1 is page 1's plain URL."""
+    if direction == "after" and not found.has_next:
+        return ""
+    if direction == "before" and not found.has_previous:
+        return ""
+    if direction == "before" and found.page == 2:
+        return url_for("owner.leads", **lead_filter.to_query(page=1, cursor=""))
+    lead = found.leads[-1] if direction == "after" else found.leads[0]
+    page = found.page + 1 if direction == "after" else found.page - 1
+    position = position_of(lead, lead_filter.sort, now)
+    token = encode(Cursor(lead_filter.sort, direction, position, page), secret())
+    return url_for("owner.leads", **lead_filter.to_query(page=1, cursor=token))
 
 
 def count_cap() -> int:
@@ -101,7 +139,7 @@ def leads_bulk_status():
 @bp.get("/leads.csv")
 def leads_csv():
     now = utc_now()
-    rows = csv_rows(db.session, LeadFilter.from_args(request.args, owner_zone()), now)
+    rows = csv_rows(db.session, LeadFilter.from_args(request.args, owner_zone()), now)  # every page
     response = Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{now:%Y-%m-%d}.csv"'
     return response

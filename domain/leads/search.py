@@ -4,9 +4,9 @@ and the bulk status change applied to leads chosen from that list.
 A `LeadFilter` is read from the query string, so any view of the list is a bookmark. Bad
 values are dropped, never an error. Dates are calendar days in the owner's zone (the
 filter's `timezone`, not read from the query string), both ends inclusive.
-Pages are plain offsets, capped at `MAX_PAGE`: each sort walks an index (next call as two
-walks), so the deepest allowed page reads some thousands of index entries, not the table;
-past it, narrow the filter or export (the CSV has every match and is streamed).
+Next and Previous seek from the row they continue (`domain.leads.cursor`), so any depth
+costs one index range. A page number (a bookmark, First, Last) is an offset, capped at
+`MAX_PAGE`: each sort walks an index, so it reads some thousands of entries at most.
 The count stops at `COUNT_CAP` ("10,000+"): an exact count would read every match.
 Search finds a fragment of 3 or more characters anywhere (trigram indexes: pg_trgm GIN on
 PostgreSQL, the FTS5 table `lead_search` on SQLite), and 1 or 2 at the start of a word.
@@ -17,6 +17,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,7 @@ from sqlalchemy import Select, and_, case, func, literal_column, or_, select, ta
 from sqlalchemy.orm import Session
 
 from domain.leads.actions import count_won
+from domain.leads.cursor import Cursor, beyond, order_of, segments
 from domain.platform.database import serialised_write
 from domain.platform.text_input import printable_text
 from models import LEAD_STATUSES, Lead, LeadEvent
@@ -36,7 +38,9 @@ TRIGRAM = 3  # the shortest fragment a trigram index can find
 WORD_BREAKS = (" ", ".", "@", "-", "'", "_")  # where a word starts in a name, email, company
 COUNT_CAP = 10_000  # past this many matches the list says "10,000+" instead of counting
 PER_PAGE = 50
-MAX_PAGE = 200  # with 50 a page: the newest 10,000 matches are browsable
+ESTIMATE_MARGIN, ESTIMATE_FLOOR = 3, 30_000  # when PostgreSQL's estimate stands for a count
+MANY_MATCHES = 1000  # past this, SQLite walks the order's index through a search's matches
+MAX_PAGE = 200  # by number; Next and Previous go on past it
 MAX_BULK = 1000
 CSV_BATCH_ROWS = 500
 CSV_HEADER = (
@@ -59,6 +63,7 @@ class LeadFilter:
     date_to: date | None = None
     sort: str = "newest"
     page: int = 1
+    cursor: str = ""  # an opaque Next/Previous position (`domain.leads.cursor`), read later
     timezone: str = "UTC"  # the owner's zone, whose days `date_from` and `date_to` name
 
     @classmethod
@@ -78,6 +83,7 @@ class LeadFilter:
             date_to=date_to,
             sort=sort if sort in SORTS else "newest",
             page=min(read_number(first(args, "page")) or 1, MAX_PAGE),
+            cursor=first(args, "cursor"),
             timezone=timezone,
         )
 
@@ -92,13 +98,14 @@ class LeadFilter:
             "from": chosen.date_from.isoformat() if chosen.date_from else "",
             "to": chosen.date_to.isoformat() if chosen.date_to else "",
             "sort": "" if chosen.sort == "newest" else chosen.sort,
-            "page": chosen.page if chosen.page > 1 else "",
+            "page": chosen.page if chosen.page > 1 and not chosen.cursor else "",
+            "cursor": chosen.cursor,
         }
         return {key: value for key, value in values.items() if value}
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.to_query(sort="newest", page=1))
+        return bool(self.to_query(sort="newest", page=1, cursor=""))
 
 
 def first(args: Mapping[str, Any], key: str) -> str:
@@ -134,10 +141,11 @@ def start_of(day: date, timezone: str = "UTC") -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
-def conditions(lead_filter: LeadFilter, dialect: str = "") -> list:
+def conditions(lead_filter: LeadFilter, dialect: str = "", many: bool = False) -> list:
+    """The filter as SQL conditions. `many`: the search matches many leads (SQLite)."""
     found = []
     if lead_filter.q:
-        found.append(matches_fragment(lead_filter.q, dialect))
+        found.append(matches_fragment(lead_filter.q, dialect, many))
     if lead_filter.statuses:
         found.append(Lead.status.in_(lead_filter.statuses))
     if lead_filter.article:
@@ -152,25 +160,50 @@ def conditions(lead_filter: LeadFilter, dialect: str = "") -> list:
     return found
 
 
-def matches_fragment(fragment: str, dialect: str):
+def matches_fragment(fragment: str, dialect: str, many: bool = False):
     """Leads whose name, email or company contains `fragment`, ignoring case.
 
     From 3 characters an index finds it anywhere: PostgreSQL's trigram GIN indexes serve
     ILIKE, SQLite asks its FTS5 trigram table. Trigrams cannot find a shorter fragment
     anywhere in a word, so 1 or 2 characters match the start of a word ("jo" finds Jo,
     Jones, jo@…, …@joinery), which is what such a short search usually means and which the
-    trigram indexes can still answer on PostgreSQL (SQLite scans; its list is smaller)."""
+    trigram indexes can still answer on PostgreSQL. SQLite looks letters and digits up in
+    its word table (`lead_words`, migration 0011); only punctuation falls back to a scan."""
+    if dialect == "sqlite" and (matched := fts_match(fragment)) is not None:
+        return fts_ids(many).in_(matched)
     if len(fragment) < TRIGRAM:
         escaped = escape_like(fragment)
         patterns = [escaped + "%", *(f"%{escape_like(mark)}{escaped}%" for mark in WORD_BREAKS)]
         found = or_(*(column.ilike(p, escape="\\") for column in SEARCHED for p in patterns))
         return word_start_scan(fragment, found) if dialect == "sqlite" else found
-    if dialect == "sqlite":
-        phrase = '"' + fragment.replace('"', '""') + '"'  # one FTS5 string: no operators
-        found = select(literal_column("rowid")).select_from(table("lead_search"))
-        return Lead.id.in_(found.where(literal_column("lead_search").op("MATCH")(phrase)))
     pattern = "%" + escape_like(fragment) + "%"
     return or_(*(column.ilike(pattern, escape="\\") for column in SEARCHED))
+
+
+def fts_match(fragment: str) -> Select | None:
+    """On SQLite, the ids of leads matching `fragment` as its FTS5 tables find them (3 or
+    more characters anywhere, 1 or 2 letters or digits at a word start), else None."""
+    if len(fragment) < TRIGRAM:
+        return word_start_match(fragment) if fragment.isalnum() else None
+    phrase = '"' + fragment.replace('"', '""') + '"'  # one FTS5 string: no operators
+    found = select(literal_column("rowid")).select_from(table("lead_search"))
+    return found.where(literal_column("lead_search").op("MATCH")(phrase))
+
+
+def fts_ids(many: bool):
+    """The lead's id as SQLite should test it against an FTS5 match. Left alone, SQLite
+    fetches every matching lead by id and sorts them: right for a few, slow for many (a
+    fragment in 10,000 leads). `id + 0` cannot drive a lookup, so SQLite walks the order's
+    index instead and keeps each lead in the match, stopping at the page's last lead."""
+    return Lead.id + 0 if many else Lead.id
+
+
+def word_start_match(fragment: str) -> Select:
+    """The ids of leads with a word starting with `fragment` (letters and digits only):
+    an FTS5 prefix query, answered from the table's 1 and 2 character prefix indexes."""
+    prefix = '"' + fragment + '" *'
+    words = select(literal_column("rowid")).select_from(table("lead_words"))
+    return words.where(literal_column("lead_words").op("MATCH")(prefix))
 
 
 def word_start_scan(fragment: str, word_starts):
@@ -206,9 +239,17 @@ class LeadPage:
     leads: list[Lead]
     total: int  # exact up to `count_cap`; past it, `count_cap + 1`
     page: int
-    pages: int  # the last page the list offers (at most MAX_PAGE)
+    pages: int  # how many pages the matches fill (meaningful while the total is exact)
     per_page: int
     count_cap: int = COUNT_CAP
+    has_previous: bool = False
+    has_next: bool = False
+    max_page: int = MAX_PAGE  # the deepest page a page number (a bookmark, Last) reaches
+
+    @property
+    def last_is_numbered(self) -> bool:
+        """Whether "Last" can be a page number: the count is exact and within reach."""
+        return self.total_is_exact and self.pages <= self.max_page
 
     @property
     def total_is_exact(self) -> bool:
@@ -219,10 +260,6 @@ class LeadPage:
         """The count as shown: "1,234", or "10,000+" once counting stopped at the cap."""
         return f"{self.total:,}" if self.total_is_exact else f"{self.count_cap:,}+"
 
-    @property
-    def capped(self) -> bool:
-        return self.total > self.pages * self.per_page
-
 
 def page_of(
     session: Session,
@@ -230,23 +267,91 @@ def page_of(
     now: datetime,
     per_page: int = PER_PAGE,
     count_cap: int = COUNT_CAP,
+    cursor: Cursor | None = None,
 ) -> LeadPage:
-    """One page of matching leads; a page past the end shows the last one there is."""
+    """One page of matching leads: the page `cursor` points to (Next and Previous, any
+    depth), else the numbered page (a page past the end shows the last one there is)."""
     where = conditions(lead_filter, dialect_of(session))
-    total = count_upto(session, where, count_cap + 1)
-    pages = min(MAX_PAGE, max(1, -(-total // per_page)))
-    page = min(lead_filter.page, pages)
+    total = count_matches(session, lead_filter, where, count_cap + 1)
+    if total > MANY_MATCHES:
+        where = conditions(lead_filter, dialect_of(session), many=True)
+    pages = max(1, -(-total // per_page))
+    shown = partial(LeadPage, total=total, pages=pages, per_page=per_page, count_cap=count_cap,
+                    max_page=MAX_PAGE)  # fmt: skip
+    if cursor is not None:
+        leads, more = seek_page(session, where, cursor, now, per_page)
+        if cursor.direction == "after" and leads:
+            return shown(leads, page=cursor.page, has_previous=True, has_next=more)
+        if cursor.direction == "before" and len(leads) == per_page:
+            page = max(cursor.page, 2) if more else 1
+            return shown(leads, page=page, has_previous=more, has_next=True)
+        # Nothing left on that side (leads changed since the link was made): start again.
+    page = 1 if cursor is not None else min(lead_filter.page, pages, MAX_PAGE)
     offset = (page - 1) * per_page
     if lead_filter.sort == "next_call":
-        leads = next_call_page(session, where, now, offset, per_page)
+        leads = next_call_page(session, where, now, offset, per_page + 1)
     else:
         query = select(Lead).where(*where).order_by(*ordering(lead_filter.sort, now))
-        leads = list(session.scalars(query.limit(per_page).offset(offset)))
-    return LeadPage(leads, total, page, pages, per_page, count_cap)
+        leads = list(session.scalars(query.limit(per_page + 1).offset(offset)))
+    more = len(leads) > per_page
+    return shown(leads[:per_page], page=page, has_previous=page > 1, has_next=more)
+
+
+def seek_page(
+    session: Session, where: list, cursor: Cursor, now: datetime, per_page: int
+) -> tuple[list[Lead], bool]:
+    """Up to `per_page` leads on the cursor's side of its position, in the list's order,
+    and whether more lie beyond them: each segment of the order read from the position
+    on, one index range each, so the depth of the page costs nothing."""
+    parts = segments(cursor.sort, now)
+    forward = cursor.direction == "after"
+    start = cursor.position.segment
+    leads: list[Lead] = []
+    for number in range(start, len(parts)) if forward else range(start, -1, -1):
+        segment = parts[number]
+        query = select(Lead).where(*where)
+        if segment.where is not None:
+            query = query.where(segment.where)
+        if number == start:
+            query = query.where(beyond(segment, cursor.position.values, forward))
+        query = query.order_by(*order_of(segment, forward)).limit(per_page + 1 - len(leads))
+        leads += session.scalars(query)
+        if len(leads) > per_page:
+            break
+    more = len(leads) > per_page
+    leads = leads[:per_page]
+    return (leads if forward else leads[::-1]), more
 
 
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+def count_matches(session: Session, lead_filter: LeadFilter, where: list, limit: int) -> int:
+    """`count_upto`, but cheaper where it can be: PostgreSQL does not count what its
+    planner expects to be far past the cap (`plainly_more`), and a search alone on SQLite
+    counts in its FTS5 table (reading the matching leads' rows costs twenty times as much)."""
+    alone = lead_filter.q and not replace(lead_filter, q="").is_filtered
+    dialect = dialect_of(session)
+    if dialect == "postgresql" and where and plainly_more(session, where, limit):
+        return limit
+    found = fts_match(lead_filter.q) if alone and dialect == "sqlite" else None
+    if found is None:
+        return count_upto(session, where, limit)
+    return session.scalar(select(func.count()).select_from(found.limit(limit).subquery()))
+
+
+def plainly_more(session: Session, where: list, limit: int) -> bool:
+    """Whether PostgreSQL's planner expects several times `limit` matches (and tens of
+    thousands at least, so a small table's guesses never decide): counting even up to the
+    cap would then read thousands of scattered rows (a search for "kes" in a million leads
+    matches 80,000), and the list says "10,000+" from the estimate instead (PostgreSQL's
+    wiki, "Count estimate"). Below that margin the count is exact."""
+    query = select(Lead.id).where(*where)
+    query = query.compile(session.get_bind(), compile_kwargs={"render_postcompile": True})
+    plan = session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + query.string,
+                                                 query.params).scalar()  # fmt: skip
+    return plan[0]["Plan"]["Plan Rows"] > max(ESTIMATE_MARGIN * limit, ESTIMATE_FLOOR)
 
 
 def count_upto(session: Session, where: list, limit: int) -> int:
