@@ -1,7 +1,7 @@
 """lead list speed: on SQLite, a word index for searches of 1 or 2 characters
 
 Revision ID: 0011
-Revises: 0009 (re-chained at merge)
+Revises: 0010
 Create Date: 2026-12-02
 
 A trigram index cannot find a fragment shorter than three characters, so the list finds
@@ -17,7 +17,7 @@ content over `lead`, kept in step by triggers that a batch rebuild of `lead` mus
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
