@@ -44,14 +44,14 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Tables the migrations make that no model maps: SQLite's FTS5 lead search and its shadow
-# tables (lead_search_data, _idx, ...). Autogenerate and the schema test skip them.
-UNMODELLED_TABLE_PREFIX = "lead_search"
+# Tables the migrations make that no model maps: SQLite's FTS5 lead search tables and their
+# shadow tables (lead_search_data, lead_words_idx, ...). Autogenerate and the schema test skip them.
+UNMODELLED_TABLE_PREFIXES = ("lead_search", "lead_words")
 
 
 def modelled_name(name: str | None, type_: str, parent_names: dict) -> bool:
     """Alembic's `include_name` hook: False for the search tables above."""
-    return not (type_ == "table" and (name or "").startswith(UNMODELLED_TABLE_PREFIX))
+    return not (type_ == "table" and (name or "").startswith(UNMODELLED_TABLE_PREFIXES))
 
 
 def utcnow() -> datetime:
