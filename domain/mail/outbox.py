@@ -13,6 +13,11 @@ stable per message, so a receiving server that sees it twice can tell.
 A message that carries private booking links stores placeholders; each attempt makes
 fresh links (domain/booking/links.py) and a failed attempt deletes them again.
 
+A row of status "owed" is not a message but a debt: a booking committed it in place of
+its emails, which are composed after the commit (domain/booking/calls.py). Senders never
+claim it; a pass finds the debts left longer than OWED_GRACE (the request that made one
+died before paying it) and has the payer registered for its kind compose the emails.
+
 A message of channel "caldav" is not an email but a write of its booking into the owner's
 CalDAV calendar (domain/calendar/caldav_write.py): claimed, retried and recorded the same
 way, sent by the calendar writer instead of the mailer.
@@ -58,6 +63,12 @@ log = logging.getLogger(__name__)
 # to send the stored one. For mail composed long before it goes out (the owner's brief),
 # so that it carries what happened in between. Registered by the code that plans them.
 FRESH_DRAFTS: dict[str, Callable[[Session, int], EmailDraft | None]] = {}
+
+# kind of an "owed" row -> (session, booking id, now) composing what it owes and deleting
+# it in one transaction. Registered by the code that plans the emails, like FRESH_DRAFTS.
+OWED = "owed"
+OWED_PAYERS: dict[str, Callable[[Session, int, datetime], object]] = {}
+OWED_GRACE = timedelta(seconds=30)  # the request that made a debt normally pays it first
 
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
 FIRST_RETRY = timedelta(seconds=30)
@@ -325,6 +336,7 @@ def send_due(
     `site_url` starts the private links a message carries; `calendar_writer` sends the
     "caldav" messages. Commits the session: call it with no unrelated work pending.
     """
+    pay_overdue_debts(session, now=now)
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
@@ -350,6 +362,29 @@ def send_due(
         session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)
+
+
+def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
+    """Compose the emails of bookings whose request did not (see OWED); returns how many.
+    A payer that fails leaves its debt for the next pass."""
+    debts = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.booking_id)
+        .where(OutboxMessage.status == OWED, OutboxMessage.send_after <= now - OWED_GRACE)
+        .order_by(OutboxMessage.send_after)
+        .limit(limit)
+    ).all()
+    session.commit()
+    paid = 0
+    for kind, booking_id in debts:
+        payer = OWED_PAYERS.get(kind)
+        if payer is None or booking_id is None:
+            continue
+        try:
+            paid += bool(payer(session, booking_id, now))
+        except Exception:
+            log.exception("emails owed by booking %s: not composed, next pass", booking_id)
+            session.rollback()
+    return paid
 
 
 def send_due_with_settings(
