@@ -36,7 +36,11 @@ from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import OWED, cancel_pending, enqueue
-from domain.platform.database import lock_for_transaction, serialised_write
+from domain.platform.database import (
+    kept_after_commit,
+    lock_for_transaction,
+    serialised_write,
+)
 from models import Booking, Lead, LeadEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -241,13 +245,14 @@ def book_call(
 ) -> Booked:
     """Book the call (committed), then compose its emails; a failure of the second step
     leaves the debt for the outbox's next pass and still returns the booking."""
-    booked = _book_with_retry(session, request, now, limits)
-    if booked.created:
-        try:
-            pay_owed_emails(session, booked.booking_id, plan_emails=plan_emails, now=now)
-        except Exception:
-            log.exception("booking %s: emails left owed for the outbox", booked.booking_id)
-            session.rollback()
+    with kept_after_commit(session):  # the emails are composed from what it just wrote
+        booked = _book_with_retry(session, request, now, limits)
+        if booked.created:
+            try:
+                pay_owed_emails(session, booked.booking_id, plan_emails=plan_emails, now=now)
+            except Exception:
+                log.exception("booking %s: emails left owed for the outbox", booked.booking_id)
+                session.rollback()
     return booked
 
 
@@ -320,22 +325,28 @@ def pay_owed_emails(
 ) -> bool:
     """Compose the emails a new booking owes, then swap its marker for them in one short
     transaction. False when there was no debt (paid already, by another sender)."""
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        return False
-    seen = booking.sequence
-    planned = owed_messages(booking, plan_emails)  # outside the lock: it is the slow part
-    with serialised_write(session):
-        paid = session.execute(
-            delete(OutboxMessage)
-            .where(OutboxMessage.booking_id == booking_id, OutboxMessage.status == OWED)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not paid:
+    with kept_after_commit(session):
+        booking = session.get(Booking, booking_id)
+        if booking is None:
             return False
-        if booking.sequence != seen:  # moved or cancelled meanwhile: say what is true now
-            planned = owed_messages(booking, plan_emails)
-        queue_emails(session, planned, booking.lead, booking, now)
+        seen = (booking.sequence, booking.status)
+        planned = owed_messages(booking, plan_emails)  # outside the lock: it is the slow part
+        session.commit()  # ends the reads, keeps the objects
+        with serialised_write(session):
+            paid = session.execute(
+                delete(OutboxMessage)
+                .where(OutboxMessage.booking_id == booking_id, OutboxMessage.status == OWED)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not paid:
+                return False
+            now_is = session.execute(
+                select(Booking.sequence, Booking.status).where(Booking.id == booking_id)
+            ).one()
+            if tuple(now_is) != seen:  # moved or cancelled meanwhile: say what is true now
+                session.refresh(booking)
+                planned = owed_messages(booking, plan_emails)
+            queue_emails(session, planned, booking.lead, booking, now)
     return True
 
 

@@ -67,6 +67,20 @@ def serialised_write(session: Session) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def kept_after_commit(session: Session) -> Iterator[Session]:
+    """Commits inside keep what the session loaded instead of expiring it, so work that
+    follows a commit (composing a booking's emails) does not read it all again."""
+    if isinstance(session, scoped_session):
+        session = session()
+    kept = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield session
+    finally:
+        session.expire_on_commit = kept
+
+
 def lock_file_of(session: Session) -> str | None:
     """The lock file of a SQLite database file; None for PostgreSQL or a memory database."""
     url = session.get_bind().url
