@@ -283,12 +283,14 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     email_key = normalise_email(request.email)
     with serialised_write(session):
         lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
-        repeat = booking_for_submission(session, request.submission_key)
-        if repeat is not None:
-            return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
+            # A repeat of a booked submission finds its own call in the slot. A repeat
+            # that reaches the insert instead is refused by uq_booking_submission_key.
+            repeat = booking_for_submission(session, request.submission_key)
+            if repeat is not None:
+                return Booked(repeat.lead, repeat, created=False)
             raise SlotUnavailable(problem)
         existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
         check_limits(session, existing_lead, request.client_key, limits, now)
