@@ -187,18 +187,34 @@ def claim(session: Session, message_id: int, *, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _load(session: Session, message_id: int):
-    """The claimed message as a plain row, read in a transaction of its own."""
+def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
+    """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
+    if not message_ids:
+        return []
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), _claimable(now))
+        .values(status="sending", claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(claimed, key=message_ids.index)
+
+
+def _load_many(session: Session, message_ids: list[int]) -> list:
+    """The claimed messages as plain rows, in the order given, read in one transaction."""
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
     columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
     columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
     columns += [OutboxMessage.reply_to]
-    message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
+    rows = session.execute(select(*columns).where(OutboxMessage.id.in_(message_ids))).all()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
     session.commit()
-    return message
+    by_id = {row.id: row for row in rows}
+    return [by_id[message_id] for message_id in message_ids if message_id in by_id]
 
 
 def _freshened(session: Session, message):
@@ -340,10 +356,11 @@ def send_due(
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
-    for message_id in message_ids:
-        if not claim(session, message_id, now=now):
-            continue
-        message = _freshened(session, _load(session, message_id))
+    # One claim and one read for the pass (each a transaction, which on SQLite waits for
+    # the write lock); each outcome is still recorded as soon as it is known.
+    for loaded in _load_many(session, claim_many(session, message_ids, now=now)):
+        message_id = loaded.id
+        message = _freshened(session, loaded)
         if message.channel == "caldav":
             urls, error = {}, calendar_writer(session, message, now)
         else:
