@@ -299,6 +299,7 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
         session.add(booking)
         token = mint_link(session, booking, now)
         next_call_with(session, lead, booking, now, new_lead=existing_lead is None)
+        session.flush()  # a new lead's id and status, which its timeline entry needs
         mark_call_booked(session, lead, now)
         if request.source_article:
             upsert_counts(
