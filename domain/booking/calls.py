@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
-from domain.mail.outbox import OWED, cancel_pending, enqueue
+from domain.mail.outbox import OWED, cancel_pending, enqueue, message_values
 from domain.platform.database import (
     kept_after_commit,
     lock_for_transaction,
@@ -336,12 +336,12 @@ def pay_owed_emails(
         planned = owed_messages(booking, plan_emails)  # outside the lock: it is the slow part
         session.commit()  # ends the reads, keeps the objects
         with serialised_write(session):
-            paid = session.execute(
-                delete(OutboxMessage)
-                .where(OutboxMessage.booking_id == booking_id, OutboxMessage.status == OWED)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not paid:
+            marker = session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.booking_id == booking_id, OutboxMessage.status == OWED
+                )
+            )
+            if marker is None:
                 return False
             now_is = session.execute(
                 select(Booking.sequence, Booking.status).where(Booking.id == booking_id)
@@ -349,8 +349,30 @@ def pay_owed_emails(
             if tuple(now_is) != seen:  # moved or cancelled meanwhile: say what is true now
                 session.refresh(booking)
                 planned = owed_messages(booking, plan_emails)
-            queue_emails(session, planned, booking.lead, booking, now)
+            used = settle(session, marker, planned, booking, now)
+            if used is None:
+                return False  # another sender paid it a moment ago
+            queue_emails(session, planned[used:], booking.lead, booking, now)
     return True
+
+
+def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
+    """Turn the marker into the first email (its row, so message ids run as they always
+    did; returns 1), or delete it (returns 0); None when it was no longer owed."""
+    owed = (OutboxMessage.id == marker, OutboxMessage.status == OWED)
+    first = planned[0] if planned else None
+    if isinstance(first, PlannedEmail):
+        values = message_values(
+            first.draft, kind=first.kind, lead_id=booking.lead_id, booking_id=booking.id,
+            send_after=first.send_after, now=now,
+        )  # fmt: skip
+        statement = update(OutboxMessage).where(*owed).values(**values, channel="email")
+    else:
+        statement = delete(OutboxMessage).where(*owed)
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return 1 if isinstance(first, PlannedEmail) else 0
 
 
 def owed_messages(booking: Booking, plan_emails: EmailPlanner) -> list:

@@ -102,22 +102,34 @@ def enqueue(
 ) -> OutboxMessage:
     """Add the draft to the session; the caller's commit writes it with the booking."""
     message = OutboxMessage(
-        kind=kind,
-        lead_id=lead_id,
-        booking_id=booking_id,
-        to_address=draft.to,
-        reply_to=draft.reply_to or None,
-        subject=draft.subject,
-        body_text=draft.body_text,
-        attachments=[dict(attachment) for attachment in draft.attachments],
-        link_booking_ids=list(draft.link_booking_ids),
-        status="pending",
-        send_after=send_after or now,
-        attempts=0,
-        created_at=now,
-    )
+        **message_values(
+            draft, kind=kind, lead_id=lead_id, booking_id=booking_id, send_after=send_after,
+            now=now,
+        )
+    )  # fmt: skip
     session.add(message)
     return message
+
+
+def message_values(
+    draft: EmailDraft, *, kind: str, lead_id, booking_id, send_after, now: datetime
+) -> dict:
+    """The columns of a pending message for this draft (a new row, or an "owed" one paid)."""
+    return {
+        "kind": kind,
+        "lead_id": lead_id,
+        "booking_id": booking_id,
+        "to_address": draft.to,
+        "reply_to": draft.reply_to or None,
+        "subject": draft.subject,
+        "body_text": draft.body_text,
+        "attachments": [dict(attachment) for attachment in draft.attachments],
+        "link_booking_ids": list(draft.link_booking_ids),
+        "status": "pending",
+        "send_after": send_after or now,
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 def cancel_pending(session: Session, *, booking_id: int, kinds: Iterable[str]) -> int:
