@@ -9,6 +9,8 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domain.booking.availability import AvailabilityValues, save_values
+from domain.booking.calls import BookingRequest, book_call
 from domain.calendar.files import booking_ics
 from domain.mail.emails import EmailDraft
 from domain.mail.mailer import (
@@ -20,6 +22,8 @@ from domain.mail.mailer import (
     mailer_from_config,
 )
 from domain.mail.outbox import (
+    OWED,
+    OWED_GRACE,
     SendReport,
     backoff,
     cancel_pending,
@@ -362,3 +366,38 @@ def test_calendar_part_names_its_method_even_when_the_draft_did_not():
     assert part.get_param("method") == "CANCEL"
     assert message["Message-ID"] == "<fixed@example.test>"
     assert message["Auto-Submitted"] == "auto-generated"
+
+
+def a_request(start: datetime) -> BookingRequest:
+    return BookingRequest(
+        name="Ada Lovelace", email=VISITOR, company="Analytical", role="CTO",
+        company_size="51-200", signals=(), message="", consent_version="v1", start=start,
+        visitor_timezone="Europe/London", submission_key="d" * 32,
+    )  # fmt: skip
+
+
+def test_emails_a_booking_could_not_compose_go_out_from_the_next_pass(session, mailer, smtp_server):
+    """The booking commits before its emails are composed. If composing fails (the
+    process dies, the database goes away in between), the visitor was still told the call
+    is booked, so the outbox's next pass composes and sends what the booking owes."""
+    save_values(session, AvailabilityValues(
+        weekly_hours={str(d): [["09:00", "17:00"]] for d in range(7)}, daily_limit=None,
+        min_notice_minutes=60,
+    ))  # fmt: skip
+    session.commit()
+
+    def died_before_composing(*_args):
+        raise RuntimeError("the worker was killed here")
+
+    booked = book_call(session, a_request(CALL_START), now=NOW, plan_emails=died_before_composing)
+    assert booked.created
+    assert (
+        send(session, mailer, now=NOW).total == 0
+    )  # the request's own attempt has not given up yet
+    report = send(session, mailer, now=NOW + OWED_GRACE)
+    assert report.sent == 2, report  # the visitor's confirmation and the owner's notice
+    subjects = {mail.subject for mail in smtp_server.wait_for(2)}
+    assert any("booked" in subject.lower() for subject in subjects), subjects
+    assert send(session, mailer, now=NOW + 2 * OWED_GRACE).sent == 0  # paid once
+    owed = select(func.count()).where(OutboxMessage.status == OWED)
+    assert session.scalar(owed) == 0

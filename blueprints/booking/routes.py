@@ -20,6 +20,7 @@ from blueprints.booking.helpers import (
 from blueprints.booking.mail import plan_emails
 from domain.booking.availability import last_known_rules, load_rules
 from domain.booking.calls import (
+    EMAILS_OWED_KIND,
     BookingLimitReached,
     BookingLimits,
     BookingRequest,
@@ -27,6 +28,7 @@ from domain.booking.calls import (
     book_call,
     booking_for_submission,
     busy_bookings,
+    pay_owed_emails,
     slot_problem_at,
 )
 from domain.booking.links import mint_link
@@ -34,9 +36,17 @@ from domain.booking.location import LocationError, load_location, normalise_phon
 from domain.booking.slots import available_slots, slot_problem
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
 from domain.leads.attribution import attribution_record
+from domain.mail.outbox import OWED_PAYERS
 from domain.platform.database import rollback_quietly, unreachable
 from extensions import db, limiter, metrics, outbox_delivery
 
+
+def pay_booking_debt(session, booking_id: int, now):
+    """What the outbox calls for a booking whose request died before composing its emails."""
+    return pay_owed_emails(session, booking_id, plan_emails=plan_emails, now=now)
+
+
+OWED_PAYERS[EMAILS_OWED_KIND] = pay_booking_debt
 PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")
 FORM_KEYS_KEPT = 5  # submission keys this browser was given, for replays of its own forms
 

@@ -7,14 +7,22 @@ overlap that slipped past a concurrent check; either way the loser gets SlotUnav
 Anyone can type an address, so a booking never changes an existing lead's details and
 only ever gets a link to itself (domain/booking/links.py). Upcoming calls are capped per address
 and per client, counted under a lock so that racing submissions cannot both pass.
+
+A booking's transaction stays small, since every other booking waits for its lock: it
+writes the call, the lead, the first link and a marker that emails are owed. The emails
+(two invites, the brief) are composed after the commit, outside the lock, and swapped
+for the marker in a second short transaction. If that never happens (the process died,
+the database went away in between), the outbox's next pass pays the debt: nothing the
+visitor was told is booked goes without its emails.
 """
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,9 +35,15 @@ from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
-from domain.mail.outbox import cancel_pending, enqueue
-from domain.platform.database import lock_for_transaction, serialised_write
-from models import Booking, Lead, LeadEvent
+from domain.mail.outbox import OWED, cancel_pending, enqueue, message_values
+from domain.platform.database import (
+    kept_after_commit,
+    lock_for_transaction,
+    serialised_write,
+)
+from models import Booking, Lead, LeadEvent, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 REMINDER_KIND = "visitor_reminder"
 # Sent ahead of the call: a new time or a cancellation stops the ones still waiting.
@@ -37,6 +51,8 @@ TIMED_KINDS = (REMINDER_KIND, BRIEF_KIND)
 # A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
 # stay where the owner put them; so do lost and spam, which only the owner reopens.
 MOVED_BY_A_BOOKING = ("new", "contacted")
+# The marker a booking leaves in the outbox until its emails are composed (status OWED).
+EMAILS_OWED_KIND = "booking_emails_owed"
 
 
 @dataclass(frozen=True)
@@ -227,9 +243,23 @@ def book_call(
     plan_emails: EmailPlanner,
     limits: BookingLimits = BookingLimits(),
 ) -> Booked:
+    """Book the call (committed), then compose its emails; a failure of the second step
+    leaves the debt for the outbox's next pass and still returns the booking."""
+    with kept_after_commit(session):  # the emails are composed from what it just wrote
+        booked = _book_with_retry(session, request, now, limits)
+        if booked.created:
+            try:
+                pay_owed_emails(session, booked.booking_id, plan_emails=plan_emails, now=now)
+            except Exception:
+                log.exception("booking %s: emails left owed for the outbox", booked.booking_id)
+                session.rollback()
+    return booked
+
+
+def _book_with_retry(session, request: BookingRequest, now, limits) -> Booked:
     for attempt in range(2):
         try:
-            return _book_once(session, request, now, plan_emails, limits)
+            return _book_once(session, request, now, limits)
         except IntegrityError as error:
             repeat = booking_for_submission(session, request.submission_key)
             if repeat is not None:
@@ -241,39 +271,120 @@ def book_call(
     raise AssertionError("unreachable")
 
 
-def _book_once(session, request: BookingRequest, now, plan_emails, limits) -> Booked:
+def _book_once(session, request: BookingRequest, now, limits) -> Booked:
+    # Worked out before the lock: nothing here depends on what other bookings write.
+    fit = fit_for(
+        company_size=request.company_size,
+        role=request.role,
+        email=request.email,
+        message=request.message,
+        chosen_engagements=[signal.engagement for signal in request.signals],
+    )
+    email_key = normalise_email(request.email)
     with serialised_write(session):
-        email_key = normalise_email(request.email)
         lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
-        repeat = booking_for_submission(session, request.submission_key)
-        if repeat is not None:
-            return Booked(repeat.lead, repeat, created=False)
         rules = load_rules(session)
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
+            # A repeat of a booked submission finds its own call in the slot. A repeat
+            # that reaches the insert instead is refused by uq_booking_submission_key.
+            repeat = booking_for_submission(session, request.submission_key)
+            if repeat is not None:
+                return Booked(repeat.lead, repeat, created=False)
             raise SlotUnavailable(problem)
         existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
         check_limits(session, existing_lead, request.client_key, limits, now)
-        fit = fit_for(
-            company_size=request.company_size,
-            role=request.role,
-            email=request.email,
-            message=request.message,
-            chosen_engagements=[signal.engagement for signal in request.signals],
-        )
         lead = existing_lead or lead_for_booking(session, request, fit.score, fit.engagement, now)
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
         token = mint_link(session, booking, now)
-        refresh_next_call(session, lead, now)
+        next_call_with(session, lead, booking, now, new_lead=existing_lead is None)
+        session.flush()  # a new lead's id and status, which its timeline entry needs
         mark_call_booked(session, lead, now)
         if request.source_article:
             upsert_counts(
                 session.connection(),
                 {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
-        queue_emails(session, plan_emails(lead, booking, "booked", None), lead, booking, now)
+        owe_emails(session, lead, booking, now)
     return Booked(lead, booking, created=True, token=token)
+
+
+def owe_emails(session: Session, lead: Lead, booking: Booking, now: datetime) -> None:
+    """The marker that this booking's emails are still to be composed; the caller commits."""
+    session.flush()  # the ids
+    session.add(
+        OutboxMessage(
+            kind=EMAILS_OWED_KIND, channel="plan", status=OWED, lead_id=lead.id,
+            booking_id=booking.id, to_address="", subject="Emails of a new booking",
+            body_text="", attachments=[], link_booking_ids=[], send_after=now,
+            attempts=0, created_at=now,
+        )
+    )  # fmt: skip
+
+
+def pay_owed_emails(
+    session: Session, booking_id: int, *, plan_emails: EmailPlanner, now: datetime
+) -> bool:
+    """Compose the emails a new booking owes, then swap its marker for them in one short
+    transaction. False when there was no debt (paid already, by another sender)."""
+    with kept_after_commit(session):
+        booking = session.get(Booking, booking_id)
+        if booking is None:
+            return False
+        seen = (booking.sequence, booking.status)
+        planned = owed_messages(booking, plan_emails)  # outside the lock: it is the slow part
+        session.commit()  # ends the reads, keeps the objects
+        with serialised_write(session):
+            marker = session.scalar(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.booking_id == booking_id, OutboxMessage.status == OWED
+                )
+            )
+            if marker is None:
+                return False
+            now_is = session.execute(
+                select(Booking.sequence, Booking.status).where(Booking.id == booking_id)
+            ).one()
+            if tuple(now_is) != seen:  # moved or cancelled meanwhile: say what is true now
+                session.refresh(booking)
+                planned = owed_messages(booking, plan_emails)
+            used = settle(session, marker, planned, booking, now)
+            if used is None:
+                return False  # another sender paid it a moment ago
+            queue_emails(session, planned[used:], booking.lead, booking, now)
+    return True
+
+
+def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
+    """Turn the marker into the first email (its row, so message ids run as they always
+    did; returns 1), or delete it (returns 0); None when it was no longer owed."""
+    owed = (OutboxMessage.id == marker, OutboxMessage.status == OWED)
+    first = planned[0] if planned else None
+    if isinstance(first, PlannedEmail):
+        values = message_values(
+            first.draft, kind=first.kind, lead_id=booking.lead_id, booking_id=booking.id,
+            send_after=first.send_after, now=now,
+        )  # fmt: skip
+        statement = update(OutboxMessage).where(*owed).values(**values, channel="email")
+    else:
+        statement = delete(OutboxMessage).where(*owed)
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return 1 if isinstance(first, PlannedEmail) else 0
+
+
+def owed_messages(booking: Booking, plan_emails: EmailPlanner) -> list:
+    """What a booking's confirmation sends, as the booking is now. A cancelled call owes
+    nothing (its cancellation went out instead); a moved one had its reminder and brief
+    queued by the move, so it keeps only the confirmations."""
+    if booking.status != "active":
+        return []
+    planned = plan_emails(booking.lead, booking, "booked", None)
+    if booking.sequence == 0:
+        return list(planned)
+    return [item for item in planned if getattr(item, "kind", None) not in TIMED_KINDS]
 
 
 def upcoming_calls(session: Session, column, value, now: datetime) -> int:
@@ -342,6 +453,17 @@ def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
     )
     lead.status = "call_booked"
     lead.updated_at = now
+
+
+def next_call_with(session: Session, lead: Lead, booking: Booking, now, *, new_lead) -> None:
+    """The lead's next call once this booking is added. A new lead has no other call; a
+    lead whose stored next call is still ahead needs only the earlier of the two."""
+    if new_lead:
+        lead.next_call_at = booking.starts_at
+    elif lead.next_call_at is not None and lead.next_call_at >= now:
+        lead.next_call_at = min(lead.next_call_at, booking.starts_at)
+    else:
+        refresh_next_call(session, lead, now)
 
 
 def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:

@@ -13,6 +13,11 @@ stable per message, so a receiving server that sees it twice can tell.
 A message that carries private booking links stores placeholders; each attempt makes
 fresh links (domain/booking/links.py) and a failed attempt deletes them again.
 
+A row of status "owed" is not a message but a debt: a booking committed it in place of
+its emails, which are composed after the commit (domain/booking/calls.py). Senders never
+claim it; a pass finds the debts left longer than OWED_GRACE (the request that made one
+died before paying it) and has the payer registered for its kind compose the emails.
+
 A message of channel "caldav" is not an email but a write of its booking into the owner's
 CalDAV calendar (domain/calendar/caldav_write.py): claimed, retried and recorded the same
 way, sent by the calendar writer instead of the mailer.
@@ -59,6 +64,12 @@ log = logging.getLogger(__name__)
 # so that it carries what happened in between. Registered by the code that plans them.
 FRESH_DRAFTS: dict[str, Callable[[Session, int], EmailDraft | None]] = {}
 
+# kind of an "owed" row -> (session, booking id, now) composing what it owes and deleting
+# it in one transaction. Registered by the code that plans the emails, like FRESH_DRAFTS.
+OWED = "owed"
+OWED_PAYERS: dict[str, Callable[[Session, int, datetime], object]] = {}
+OWED_GRACE = timedelta(seconds=30)  # the request that made a debt normally pays it first
+
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -91,22 +102,34 @@ def enqueue(
 ) -> OutboxMessage:
     """Add the draft to the session; the caller's commit writes it with the booking."""
     message = OutboxMessage(
-        kind=kind,
-        lead_id=lead_id,
-        booking_id=booking_id,
-        to_address=draft.to,
-        reply_to=draft.reply_to or None,
-        subject=draft.subject,
-        body_text=draft.body_text,
-        attachments=[dict(attachment) for attachment in draft.attachments],
-        link_booking_ids=list(draft.link_booking_ids),
-        status="pending",
-        send_after=send_after or now,
-        attempts=0,
-        created_at=now,
-    )
+        **message_values(
+            draft, kind=kind, lead_id=lead_id, booking_id=booking_id, send_after=send_after,
+            now=now,
+        )
+    )  # fmt: skip
     session.add(message)
     return message
+
+
+def message_values(
+    draft: EmailDraft, *, kind: str, lead_id, booking_id, send_after, now: datetime
+) -> dict:
+    """The columns of a pending message for this draft (a new row, or an "owed" one paid)."""
+    return {
+        "kind": kind,
+        "lead_id": lead_id,
+        "booking_id": booking_id,
+        "to_address": draft.to,
+        "reply_to": draft.reply_to or None,
+        "subject": draft.subject,
+        "body_text": draft.body_text,
+        "attachments": [dict(attachment) for attachment in draft.attachments],
+        "link_booking_ids": list(draft.link_booking_ids),
+        "status": "pending",
+        "send_after": send_after or now,
+        "attempts": 0,
+        "created_at": now,
+    }
 
 
 def cancel_pending(session: Session, *, booking_id: int, kinds: Iterable[str]) -> int:
@@ -176,18 +199,34 @@ def claim(session: Session, message_id: int, *, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _load(session: Session, message_id: int):
-    """The claimed message as a plain row, read in a transaction of its own."""
+def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
+    """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
+    if not message_ids:
+        return []
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), _claimable(now))
+        .values(status="sending", claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
+    return sorted(claimed, key=message_ids.index)
+
+
+def _load_many(session: Session, message_ids: list[int]) -> list:
+    """The claimed messages as plain rows, in the order given, read in one transaction."""
     columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
     columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
     columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
     columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
     columns += [OutboxMessage.reply_to]
-    message = session.execute(select(*columns).where(OutboxMessage.id == message_id)).one()
+    rows = session.execute(select(*columns).where(OutboxMessage.id.in_(message_ids))).all()
     # End the read before talking to SMTP: no transaction is held open while we wait on
     # the network, and on SQLite (WAL) a write after an old read could be refused.
     session.commit()
-    return message
+    by_id = {row.id: row for row in rows}
+    return [by_id[message_id] for message_id in message_ids if message_id in by_id]
 
 
 def _freshened(session: Session, message):
@@ -325,13 +364,15 @@ def send_due(
     `site_url` starts the private links a message carries; `calendar_writer` sends the
     "caldav" messages. Commits the session: call it with no unrelated work pending.
     """
+    pay_overdue_debts(session, now=now)
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
-    for message_id in message_ids:
-        if not claim(session, message_id, now=now):
-            continue
-        message = _freshened(session, _load(session, message_id))
+    # One claim and one read for the pass (each a transaction, which on SQLite waits for
+    # the write lock); each outcome is still recorded as soon as it is known.
+    for loaded in _load_many(session, claim_many(session, message_ids, now=now)):
+        message_id = loaded.id
+        message = _freshened(session, loaded)
         if message.channel == "caldav":
             urls, error = {}, calendar_writer(session, message, now)
         else:
@@ -350,6 +391,29 @@ def send_due(
         session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)
+
+
+def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
+    """Compose the emails of bookings whose request did not (see OWED); returns how many.
+    A payer that fails leaves its debt for the next pass."""
+    debts = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.booking_id)
+        .where(OutboxMessage.status == OWED, OutboxMessage.send_after <= now - OWED_GRACE)
+        .order_by(OutboxMessage.send_after)
+        .limit(limit)
+    ).all()
+    session.commit()
+    paid = 0
+    for kind, booking_id in debts:
+        payer = OWED_PAYERS.get(kind)
+        if payer is None or booking_id is None:
+            continue
+        try:
+            paid += bool(payer(session, booking_id, now))
+        except Exception:
+            log.exception("emails owed by booking %s: not composed, next pass", booking_id)
+            session.rollback()
+    return paid
 
 
 def send_due_with_settings(

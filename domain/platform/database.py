@@ -4,10 +4,16 @@ SQLite: the driver's own transaction handling is switched off so that we issue B
 ourselves; a write that must check-then-insert begins with BEGIN IMMEDIATE, which takes
 the database's write lock before the check, so two processes cannot both pass it.
 Foreign keys (for ON DELETE CASCADE) and WAL (readers never wait for the writer) are on.
+Such writers first queue on a lock file beside the database (flock): SQLite's own busy
+handler polls with sleeps of up to 100 ms, so under load a waiting writer slept long
+after the lock was free; the kernel wakes a flock waiter the moment it is released.
 
 `unreachable` tells an outage (try again later) from a mistake in a statement.
 """
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -17,6 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, scoped_session
 
 IMMEDIATE_OPTION = "begin_immediate"
+_held = threading.local()  # this thread's writer lock, so a nested write does not wait on itself
 
 
 def configure_engine(engine: Engine) -> None:
@@ -50,13 +57,56 @@ def serialised_write(session: Session) -> Iterator[Session]:
         session = session()
     if session.in_transaction():
         session.rollback()
-    session.connection(execution_options={IMMEDIATE_OPTION: True})
+    with writer_queue(session):
+        session.connection(execution_options={IMMEDIATE_OPTION: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def kept_after_commit(session: Session) -> Iterator[Session]:
+    """Commits inside keep what the session loaded instead of expiring it, so work that
+    follows a commit (composing a booking's emails) does not read it all again."""
+    if isinstance(session, scoped_session):
+        session = session()
+    kept = session.expire_on_commit
+    session.expire_on_commit = False
     try:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    finally:
+        session.expire_on_commit = kept
+
+
+def lock_file_of(session: Session) -> str | None:
+    """The lock file of a SQLite database file; None for PostgreSQL or a memory database."""
+    url = session.get_bind().url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return f"{url.database}.write-lock"
+
+
+@contextmanager
+def writer_queue(session: Session) -> Iterator[None]:
+    """Wait in the kernel's queue for this database's writer turn (processes and threads
+    alike: each holder opens the file itself); re-entered freely by the thread holding it."""
+    path = lock_file_of(session)
+    if path is None or getattr(_held, "path", None) == path:
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        _held.path = path
+        try:
+            yield
+        finally:
+            _held.path = None
+    finally:
+        os.close(descriptor)  # closing releases the flock
 
 
 def lock_for_transaction(session: Session, *names: str) -> None:
