@@ -14,6 +14,7 @@ from blueprints.booking import bp
 from blueprints.booking.forms import ConfirmForm, LinksRequestForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
+    PickerLinks,
     local,
     parse_slot,
     slot_value,
@@ -151,6 +152,7 @@ def reschedule(token: str):
             zone_label=zone_label(new_slot or booking.starts_at, timezone),
             zone_text=choice_label(shown, timezone),
             zone_options=zone_options(now.date(), timezone),
+            links=PickerLinks(url_for("booking.reschedule", token=token), {}, timezone),
             form=ConfirmForm(slot=slot_value(new_slot) if new_slot else "", timezone=timezone),
             local=local,
             slot_value=slot_value,

@@ -7,6 +7,7 @@ from blueprints.booking import bp
 from blueprints.booking.forms import CONSENT_VERSION, BookingForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
+    PickerLinks,
     parse_slot,
     signal_groups,
     signal_source,
@@ -115,7 +116,7 @@ def picker_context(rules, now, slug, timezone) -> dict:
         "zone_text": choice_label(shown, timezone),
         "zone_options": zone_options(now.date(), timezone),
         "keep": keep,
-        "slot_value": slot_value,
+        "links": PickerLinks(url_for("booking.book"), keep, timezone),
     }
 
 
