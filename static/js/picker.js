@@ -35,7 +35,7 @@
   // time links carry the zone, so it travels with the chosen slot.
   function relabel(timeZone) {
     var format = new Intl.DateTimeFormat(undefined, {
-      hour: "numeric", minute: "2-digit", hour12: hour12, timeZone: timeZone
+      hour: hour12 ? "numeric" : "2-digit", minute: "2-digit", hour12: hour12, timeZone: timeZone
     });
     var times = body().querySelectorAll("time[datetime]");
     Array.prototype.forEach.call(times, function (element) {
