@@ -176,7 +176,7 @@
       caption();
       relabel(zone());
     });
-    form.appendChild(button);
+    (form.querySelector(".zone-tools") || form).appendChild(button);
   }
 
   // The visitor's own zone, without a second page load: labels at once, then the
