@@ -1,5 +1,6 @@
 """Step 1's month picker and zone list, without HTTP: `now` is passed in, the database is real."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain.booking.picker import bookable_counts, month_picker, parse_day, parse_month
@@ -90,3 +91,9 @@ def test_the_chosen_zone_is_selected_once():
     html = zone_options(NOW.date(), "Asia/Kolkata")
     assert html.count(" selected>") == 1
     assert '<option value="Asia/Kolkata" selected>Kolkata (GMT+5:30)</option>' in html
+
+
+def test_a_time_range_is_kept_on_one_line(client, visitor):
+    confirmation = client.get(visitor.book().headers["Location"]).get_data(as_text=True)
+    # A word joiner after the dash: no line break between "18:30–" and "19:00".
+    assert re.search(r"\d\d:\d\d–&#8288;\d\d:\d\d", confirmation)
