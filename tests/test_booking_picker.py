@@ -97,3 +97,32 @@ def test_a_time_range_is_kept_on_one_line(client, visitor):
     confirmation = client.get(visitor.book().headers["Location"]).get_data(as_text=True)
     # A word joiner after the dash: no line break between "18:30–" and "19:00".
     assert re.search(r"\d\d:\d\d–&#8288;\d\d:\d\d", confirmation)
+
+
+def test_without_javascript_day_and_month_links_land_on_the_times(client, open_hours):
+    html = client.get("/book").get_data(as_text=True)
+    day_links = re.findall(r'<a href="([^"]+)" data-day=', html)
+    assert day_links and all(link.endswith("#times") for link in day_links)
+    assert 'id="times"' in html
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:00Z">\d\d:\d\d</time>', html)
+
+
+def test_times_fragment_is_the_calendar_and_times_alone(client, open_hours):
+    response = client.get("/book/times", query_string={"timezone": "Asia/Calcutta"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div class="picker-body" id="picker-body"')
+    assert 'data-timezone="Asia/Kolkata"' in html  # the old alias answered in the current name
+    assert "<html" not in html
+
+
+def test_hostile_picker_parameters_fall_back_instead_of_failing(client, open_hours):
+    for path in ("/book", "/book/times"):
+        response = client.get(
+            path,
+            query_string={"day": "2026-99-99", "month": "'; DROP", "timezone": "<script>"},
+        )
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        assert "<script>" not in html.split("</head>")[-1]
+        assert 'data-timezone="Europe/London"' in html
