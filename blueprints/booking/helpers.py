@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
 
 from domain.booking.calls import Signal
+from domain.booking.host import load_host_card
 from domain.booking.location import display_phone, load_location
 from domain.booking.slots import slots_by_local_day
 from domain.booking.timezones import (  # noqa: F401  (re-exported for the booking views)
@@ -93,6 +96,15 @@ def signal_groups(article: Article | None) -> list[tuple[str, list[Signal]]]:
     ]
 
 
+def load_host(state) -> None:
+    """content/host.md, read and checked as the app starts: a mistake stops the start."""
+    app = state.app
+    root = Path(app.root_path)
+    card = load_host_card(root / "content" / "host.md", Path(app.static_folder))
+    app.extensions["host_card"] = card
+    app.add_template_global(lambda: app.extensions["host_card"], "host_card")
+
+
 def register_template_helpers(bp) -> None:
     @bp.app_template_filter("in_zone")
     def in_zone(moment: datetime, timezone: str, fmt: str = "%A %-d %B %Y, %H:%M") -> str:
@@ -102,5 +114,26 @@ def register_template_helpers(bp) -> None:
     bp.add_app_template_global(timezone_names, "all_zones")
     bp.add_app_template_global(zone_label, "zone_label_for")
     bp.add_app_template_global(display_phone, "display_phone")
+    bp.record_once(load_host)
     # Read per page, so a change on /owner/availability shows on the next page load.
     bp.add_app_template_global(lambda: load_location(db.session), "call_location")
+
+
+class PickerLinks:
+    """The picker's links: the page's own parameters encoded once, then one string join
+    per day and time (url_for per link was a third of the page's cost)."""
+
+    def __init__(self, base: str, keep: dict, timezone: str):
+        pairs = [
+            (name, item)
+            for name, value in keep.items()
+            for item in (value if isinstance(value, list | tuple) else [value])
+            if item
+        ]
+        self.prefix = base + "?" + urlencode([*pairs, ("timezone", timezone)]) + "&"
+
+    def __call__(self, **params: str) -> str:
+        return self.prefix + urlencode(params)
+
+    def time(self, moment: datetime) -> str:
+        return self.prefix + "slot=" + quote(slot_value(moment), safe="")

@@ -14,10 +14,9 @@ from blueprints.booking import bp
 from blueprints.booking.forms import CancelForm, ConfirmForm, LinksRequestForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
-    day_choices,
+    PickerLinks,
     local,
     parse_slot,
-    pick_day,
     slot_value,
     valid_timezone,
     zone_label,
@@ -27,13 +26,13 @@ from domain.booking.availability import load_rules
 from domain.booking.calls import (
     BookingClosed,
     SlotUnavailable,
-    busy_bookings,
     cancel_call,
     reschedule_call,
 )
 from domain.booking.link_emails import Signature, queue_links_email
 from domain.booking.links import booking_for_token
-from domain.booking.slots import available_slots
+from domain.booking.picker import month_picker, parse_day, parse_month
+from domain.booking.timezones import choice_label, zone_options
 from domain.booking.tokens import utc_now
 from domain.leads.details import lead_by_email, normalise_email
 from extensions import db, limiter, outbox_delivery
@@ -160,18 +159,28 @@ def reschedule(token: str):
     rules = load_rules(db.session)
     timezone = valid_timezone(request.args.get("timezone")) or booking.visitor_timezone
     new_slot = parse_slot(request.args.get("slot"))
-    slots = available_slots(rules, busy_bookings(db.session, rules, now, excluding=booking.id), now)
-    days = day_choices(slots, timezone)
+    view = month_picker(
+        db.session,
+        rules,
+        now,
+        timezone,
+        month=parse_month(request.args.get("month")),
+        day=parse_day(request.args.get("day")),
+        excluding=booking.id,
+    )
+    shown = view.times[0] if view.times else booking.starts_at
     return private(
         render_template(
             "booking/reschedule.html",
             booking=booking,
             token=token,
-            days=days,
-            chosen=pick_day(days, request.args.get("day")),
+            view=view,
             new_slot=new_slot,
             timezone=timezone,
             zone_label=zone_label(new_slot or booking.starts_at, timezone),
+            zone_text=choice_label(shown, timezone),
+            zone_options=zone_options(now.date(), timezone),
+            links=PickerLinks(url_for("booking.reschedule", token=token), {}, timezone),
             form=ConfirmForm(slot=slot_value(new_slot) if new_slot else "", timezone=timezone),
             local=local,
             slot_value=slot_value,

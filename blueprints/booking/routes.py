@@ -7,9 +7,8 @@ from blueprints.booking import bp
 from blueprints.booking.forms import CONSENT_VERSION, BookingForm
 from blueprints.booking.helpers import (
     SLOT_MESSAGES,
-    day_choices,
+    PickerLinks,
     parse_slot,
-    pick_day,
     signal_groups,
     signal_source,
     signals_of,
@@ -33,7 +32,9 @@ from domain.booking.calls import (
 )
 from domain.booking.links import mint_link
 from domain.booking.location import LocationError, load_location, normalise_phone
+from domain.booking.picker import month_picker, parse_day, parse_month
 from domain.booking.slots import available_slots, slot_problem
+from domain.booking.timezones import choice_label, zone_options
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
 from domain.leads.attribution import attribution_record
 from domain.mail.outbox import OWED_PAYERS
@@ -97,23 +98,47 @@ def show_repeat(booking):
 
 
 def render_picker(rules, now, slug, timezone):
-    days = day_choices(open_slots(rules, now), timezone)
-    chosen = pick_day(days, request.args.get("day"))
-    passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
     return render_template(
         "booking/pick_time.html",
-        days=days,
-        chosen=chosen,
-        timezone=timezone,
         article=library().article(slug) if slug else None,
-        slug=slug,
-        # Named for the times shown, so the abbreviation is right across a clock change.
-        zone_label=zone_label(chosen.slots[0] if chosen else now, timezone),
         call_minutes=rules.call_minutes,
-        passthrough=passthrough,
-        situation=request.args.getlist("situation"),
-        slot_value=slot_value,
+        location=shown_location(),
+        **picker_context(rules, now, slug, timezone),
     )
+
+
+def picker_context(rules, now, slug, timezone) -> dict:
+    """What the calendar and times need: the shown month, the chosen day, the zone."""
+    view = month_picker(
+        db.session,
+        rules,
+        now,
+        timezone,
+        month=parse_month(request.args.get("month")),
+        day=parse_day(request.args.get("day")),
+    )
+    passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
+    keep = dict(passthrough, article=slug, situation=request.args.getlist("situation"))
+    shown = view.times[0] if view.times else now
+    return {
+        "view": view,
+        "timezone": timezone,
+        "zone_text": choice_label(shown, timezone),
+        "zone_options": zone_options(now.date(), timezone),
+        "keep": keep,
+        "links": PickerLinks(url_for("booking.book"), keep, timezone),
+    }
+
+
+@bp.get("/book/times")
+def times():
+    """The calendar and times alone, for the picker script to swap in without a reload."""
+    now = utc_now()
+    rules = load_rules(db.session)
+    slug = source_slug()
+    timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
+    context = picker_context(rules, now, slug, timezone)
+    return render_template("booking/_picker.html", **context), 200, {"Vary": "Cookie"}
 
 
 def prefill(slot, timezone) -> dict:

@@ -66,13 +66,19 @@ def blocked_interval(
 
 
 def available_slots(
-    rules: AvailabilityRules, bookings: Iterable[Busy], now: datetime
+    rules: AvailabilityRules,
+    bookings: Iterable[Busy],
+    now: datetime,
+    *,
+    between: tuple[date, date] | None = None,
 ) -> list[datetime]:
-    """Sorted aware-UTC start instants of every bookable slot."""
+    """Sorted aware-UTC start instants of every bookable slot; with `between` (first, last
+    owner-local day, inclusive) only those days', so a page showing one month computes
+    one month. `bookings` need then only reach those days."""
     schedule = _Schedule(rules, bookings, now)
     return [
         _from_micros(start)
-        for day in schedule.offered_days()
+        for day in schedule.offered_days(between)
         if day not in rules.dates_off and not schedule.day_full(day)
         for start in schedule.grid_micros(day)
         if schedule.timely(start) and not schedule.overlaps_busy(start)
@@ -145,9 +151,12 @@ class _Schedule:
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()
 
-    def offered_days(self) -> Iterable[date]:
-        for offset in range(self.rules.horizon_days + 1):
-            yield self.today + timedelta(days=offset)
+    def offered_days(self, between: tuple[date, date] | None = None) -> Iterable[date]:
+        first, last = self.today, self.last_day
+        if between is not None:
+            first, last = max(first, between[0]), min(last, between[1])
+        for offset in range((last - first).days + 1):
+            yield first + timedelta(days=offset)
 
     def grid(self, day: date) -> list[datetime]:
         """Every wall-clock grid start on owner-local `day`, as sorted UTC."""

@@ -1,0 +1,96 @@
+"""Issue 10's picker against Flask's hello world, in the same run under the same gunicorn.
+
+GET /book (the whole step 1: zone list, month calendar, the chosen day's times) and
+GET /book/times?day= (the fragment the picker script swaps in) against hello-world GET;
+the site as bench/served_pages.py runs it (production settings, `--workers 2`, sync
+workers, a migrated SQLite database, the owner's hours open every day) with 300 calls
+booked over the horizon, so the month's busy query has rows to read. Interleaved rounds,
+medians (see bench/README.md). Plus the weight of /book: HTML, CSS and JS, gzipped.
+"""
+
+import gzip
+import re
+from datetime import UTC, datetime, timedelta
+
+from bench import Figure, interleaved, migrated_sqlite, print_figures, servers, wrk
+from bench.served_pages import (
+    ROUNDS,
+    STATIC,
+    compared,
+    fetch,
+    measure,
+    open_every_day,
+    site_settings,
+)
+
+NAME = "book_picker"
+BOOKED = 300
+
+
+def book_some(database_url: str, slots: list[datetime], count: int = BOOKED) -> None:
+    """Calls on every other free time, booked as visitors book them."""
+    from bench import bench_app
+    from domain.booking.calls import BookingRequest, book_call
+    from extensions import db
+
+    app = bench_app(database_url)
+    now = datetime.now(UTC)
+    with app.app_context():
+        for number, start in enumerate(slots[::2][:count]):
+            request = BookingRequest(
+                name=f"Bench Visitor {number}", email=f"visitor{number}@bench.example.org",
+                company="Bench Ltd", role="CTO", company_size="51-200", signals=(),
+                message="", consent_version="bench", start=start,
+                visitor_timezone="Europe/London", submission_key=f"{number:032x}",
+            )  # fmt: skip
+            book_call(db.session, request, now=now, plan_emails=lambda *_: [])
+        db.session.remove()
+        db.engine.dispose()
+
+
+def page_weight(page: bytes) -> list[Figure]:
+    """/book's HTML and the stylesheets and scripts it links, raw and gzipped."""
+    names = re.findall(rb'(?:href|src)="/static/([^"?]+\.(?:css|js))', page)
+    assets = b"".join((STATIC / name.decode()).read_bytes() for name in names)
+    whole = page + assets
+    return [
+        Figure(NAME, "GET /book HTML gzip", len(gzip.compress(page, 6)), "B"),
+        Figure(NAME, "GET /book CSS + JS gzip", len(gzip.compress(assets, 6)), "B"),
+        Figure(
+            NAME,
+            "GET /book HTML + CSS + JS gzip",
+            len(gzip.compress(page, 6)) + len(gzip.compress(assets, 6)),
+            "B",
+        ),  # fmt: skip
+        Figure(NAME, "GET /book HTML + CSS + JS raw", len(whole), "B"),
+    ]
+
+
+def run() -> list[Figure]:
+    wrk.ensure_wrk()
+    with migrated_sqlite() as database_url:
+        slots = open_every_day(database_url)
+        book_some(database_url, slots)
+        day = (slots[1] if len(slots) > 1 else datetime.now(UTC) + timedelta(2)).date()
+        times = f"/book/times?day={day.isoformat()}&timezone=Europe/London"
+        with (
+            servers.gunicorn("bench.hello_app:app", {}, ready_path="/") as hello,
+            servers.gunicorn("app:app", site_settings(database_url)) as site,
+        ):
+            status, page, _ = fetch(site.base_url + "/book")
+            fragment_status = fetch(site.base_url + times)[0]
+            if status != 200 or fragment_status != 200:
+                raise RuntimeError(f"/book answered {status}, {times} {fragment_status}")
+            results = interleaved(ROUNDS, [
+                ("hello", measure(hello.base_url + "/")),
+                ("book", measure(site.base_url + "/book")),
+                ("times", measure(site.base_url + times)),
+            ])  # fmt: skip
+    hello_get = "Flask hello-world GET"
+    figures = compared("GET /book (month picker)", results, "book", "hello", hello_get)
+    figures += compared("GET /book/times?day= (fragment)", results, "times", "hello", hello_get)
+    return figures + page_weight(page)
+
+
+if __name__ == "__main__":
+    print_figures(run())

@@ -1,0 +1,180 @@
+"""Step 1's month picker: one month's days with what can really be booked on each, and
+the chosen day's times. Only the shown month is computed, from one query for its busy
+times: the page shows one month, so it never pays for the whole horizon."""
+
+from calendar import Calendar
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.booking.slots import AvailabilityRules, Busy, available_slots
+from domain.calendar.sync import calendar_busy
+from models import Booking
+
+# Two zones' dates differ by at most two days (UTC-12 against UTC+14), so the owner's days
+# that can fall in a visitor's month are the month and two days either side.
+ZONE_SLACK = timedelta(days=2)
+_WEEKS = Calendar(firstweekday=0)  # Monday first, as the owner's weekly hours are
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    count: int  # times that can really be booked (daily limit applied); 0: none
+    in_month: bool
+
+
+@dataclass(frozen=True)
+class MonthPicker:
+    month: date  # the first of the shown month, in the visitor's zone
+    weeks: tuple[tuple[CalendarDay, ...], ...]
+    chosen: date | None
+    times: tuple[datetime, ...]  # the chosen day's free starts, UTC
+    previous: date | None  # first of the month before, when it has offered days
+    next: date | None
+
+    @property
+    def has_times(self) -> bool:
+        return any(d.count for week in self.weeks for d in week)
+
+
+def parse_month(value: str | None) -> date | None:
+    """'2026-12' -> date(2026, 12, 1); None for anything else."""
+    if not value or len(value) != 7:
+        return None
+    try:
+        return date.fromisoformat(value + "-01")
+    except ValueError:
+        return None
+
+
+def parse_day(value: str | None) -> date | None:
+    if not value or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _next_month(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _previous_month(first: date) -> date:
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def busy_between(
+    session: Session, rules: AvailabilityRules, start: datetime, end: datetime,
+    excluding: int | None = None,
+) -> list[Busy]:  # fmt: skip
+    """Active calls and calendar busy times that can reach [start, end): one month's."""
+    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
+        Booking.status == "active",
+        Booking.blocked_until > start,
+        Booking.starts_at < end,
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    buffer = timedelta(minutes=rules.buffer_minutes)
+    calls = [
+        Busy(begin, max(finish, blocked_until - buffer))
+        for begin, finish, blocked_until in session.execute(query)
+    ]
+    return calls + calendar_busy(session, start, end)
+
+
+def offered_range(rules: AvailabilityRules, now: datetime, timezone: str) -> tuple[date, date]:
+    """The first and last visitor-local days that can hold a free time."""
+    owner = ZoneInfo(rules.timezone)
+    visitor = ZoneInfo(timezone)
+    first = (now + rules.min_notice).astimezone(visitor).date()
+    last_owner_day = now.astimezone(owner).date() + timedelta(days=rules.horizon_days + 1)
+    last = datetime.combine(last_owner_day, time(), owner).astimezone(visitor).date()
+    return first, last
+
+
+def month_picker(
+    session: Session, rules: AvailabilityRules, now: datetime, timezone: str,
+    *, month: date | None = None, day: date | None = None, excluding: int | None = None,
+) -> MonthPicker:  # fmt: skip
+    """The month asked for (or the chosen day's, or the first with free times) and its
+    chosen day: the asked day when it has times, else the month's first that has."""
+    first, last = offered_range(rules, now, timezone)
+    wanted = month or (day.replace(day=1) if day else None)
+    shown = _clamp_month(wanted or first.replace(day=1), first, last)
+    counts, times = month_times(session, rules, now, timezone, shown, excluding)
+    if wanted is None and not any(counts.values()) and _next_month(shown) <= last:
+        shown = _next_month(shown)  # this month is over: open on the next, as a visitor expects
+        counts, times = month_times(session, rules, now, timezone, shown, excluding)
+    chosen = (
+        day if day and counts.get(day) else next((d for d in sorted(counts) if counts[d]), None)
+    )
+    weeks = tuple(
+        tuple(
+            CalendarDay(
+                d, counts.get(d, 0) if d.month == shown.month else 0, d.month == shown.month
+            )
+            for d in week
+        )  # fmt: skip
+        for week in _WEEKS.monthdatescalendar(shown.year, shown.month)
+    )
+    previous = _previous_month(shown)
+    return MonthPicker(
+        month=shown,
+        weeks=weeks,
+        chosen=chosen,
+        times=tuple(times.get(chosen, ())) if chosen else (),
+        previous=previous if previous >= first.replace(day=1) else None,
+        next=_next_month(shown) if _next_month(shown) <= last else None,
+    )
+
+
+def _clamp_month(month: date, first: date, last: date) -> date:
+    return min(max(month, first.replace(day=1)), last.replace(day=1))
+
+
+def month_times(
+    session: Session, rules: AvailabilityRules, now: datetime, timezone: str, month: date,
+    excluding: int | None = None,
+) -> tuple[dict[date, int], dict[date, list[datetime]]]:  # fmt: skip
+    """Per visitor-local day of `month`: how many times can be booked, and the times."""
+    owner = ZoneInfo(rules.timezone)
+    visitor = ZoneInfo(timezone)
+    end_of_month = _next_month(month)
+    window = (month - ZONE_SLACK, end_of_month + ZONE_SLACK)
+    start = datetime.combine(window[0], time(), owner).astimezone(UTC) - timedelta(days=1)
+    end = datetime.combine(window[1], time(), owner).astimezone(UTC) + timedelta(days=1)
+    busy = busy_between(session, rules, start, end, excluding)
+    free = available_slots(rules, busy, now, between=window)
+    times: dict[date, list[datetime]] = {}
+    for moment in free:
+        local_day = moment.astimezone(visitor).date()
+        if month <= local_day < end_of_month:
+            times.setdefault(local_day, []).append(moment)
+    return bookable_counts(rules, busy, times), times
+
+
+def bookable_counts(
+    rules: AvailabilityRules, busy: list[Busy], times: dict[date, list[datetime]]
+) -> dict[date, int]:
+    """How many of each day's times can really be booked: with a daily limit of 5 and 3
+    calls that day, 2, however many times are free. A visitor's day can meet two of the
+    owner's days; each gives at most what it has left."""
+    if rules.daily_limit is None:
+        return {day: len(moments) for day, moments in times.items()}
+    owner = ZoneInfo(rules.timezone)
+    calls = Counter(b.start.astimezone(owner).date() for b in busy if b.is_call)
+    counts = {}
+    for day, moments in times.items():
+        per_owner_day = Counter(m.astimezone(owner).date() for m in moments)
+        counts[day] = sum(
+            min(free, max(rules.daily_limit - calls[owner_day], 0))
+            for owner_day, free in per_owner_day.items()
+        )
+    return counts

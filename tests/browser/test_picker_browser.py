@@ -1,0 +1,162 @@
+"""Step 1's one-screen picker in Chromium, with JavaScript on and off: the visitor's zone
+without a second load, days swapped in place with focus on the first time, Back, the
+keyboard, axe and screenshots at phone and desktop width, light and dark."""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.checks import (
+    assert_no_axe_violations,
+    assert_no_horizontal_scroll,
+    record_console_errors,
+)
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (375, 1280)
+SCHEMES = ("light", "dark")
+
+
+def documents_requested(page: Page) -> list[str]:
+    """Every document (page) request the tab makes: a reload or redirect shows up here."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if r.resource_type == "document" else None)
+    return seen
+
+
+def expected_labels(page: Page, zone: str) -> list[str]:
+    """Each shown time's instant, written in `zone` on a 24-hour clock (Python's zoneinfo)."""
+    instants = page.locator("#times time").evaluate_all("ts => ts.map(t => t.dateTime)")
+    return [
+        datetime.fromisoformat(i.replace("Z", "+00:00"))
+        .astimezone(ZoneInfo(zone))
+        .strftime("%H:%M")
+        for i in instants
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "offset"),
+    [
+        ("America/Los_Angeles", r"Los Angeles \(GMT-[78]\)"),
+        ("Asia/Kolkata", r"Kolkata \(GMT\+5:30\)"),
+        ("Australia/Adelaide", r"Adelaide \(GMT\+(9|10):30\)"),
+    ],
+)
+def test_visitor_zone_is_shown_in_place_without_a_second_load(
+    new_context, live_server, open_hours, zone, offset
+):
+    page = new_context(timezone_id=zone, locale="en-GB").new_page()
+    errors = record_console_errors(page)
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    expect(page.locator("[data-zone-label]")).to_have_text(re.compile(offset))
+    expect(page.get_by_label("Your time zone")).to_have_value(zone)
+    expect(page.locator("#picker-body")).to_have_attribute("data-timezone", zone)
+    shown = page.locator("#times time").all_inner_texts()
+    assert shown and shown == expected_labels(page, zone)
+    assert len(documents) == 1, documents  # the script never loads /book again
+    assert errors == []
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata", "Australia/Adelaide"])
+def test_without_javascript_the_chosen_zone_labels_every_time(
+    new_context, live_server, open_hours, zone
+):
+    page = new_context(java_script_enabled=False, timezone_id=zone).new_page()
+    page.goto(f"{live_server}/book")
+    page.get_by_label("Your time zone").select_option(zone)
+    page.get_by_role("button", name="Show times").click()
+    expect(page).to_have_url(re.compile(r"#times$"))
+    shown = page.locator("#times time").all_inner_texts()
+    assert shown and shown == expected_labels(page, zone)
+
+
+def test_choosing_a_day_swaps_the_times_in_place_and_back_returns(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    days = page.locator("a[data-day]")
+    second = days.nth(1)
+    second_day = second.get_attribute("data-day")
+    second.click()
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", second_day)
+    expect(page).to_have_url(re.compile(rf"day={second_day}"))
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "time"  # focus on the first time, ready for Enter
+    page.go_back()
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", first_day)
+    assert len(documents) == 1, documents
+
+
+def test_keyboard_only_books_from_day_to_time(new_context, live_server, open_hours):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    page.goto(f"{live_server}/book")
+    page.locator("a[data-day]").nth(1).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("a.time").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("group", name="Your call")).to_be_visible()
+
+
+def test_arrow_key_in_the_zone_list_never_loads_a_page(new_context, live_server, open_hours):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    select = page.get_by_label("Your time zone")
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    expect(select).to_be_focused()
+    expect(page.locator("#picker-body")).to_have_attribute("data-timezone", select.input_value())
+    assert len(documents) == 1, documents
+
+
+def test_clock_toggle_switches_between_24_and_12_hours(new_context, live_server, open_hours):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    page.goto(f"{live_server}/book")
+    first = page.locator("#times time").first
+    expect(first).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    page.get_by_role("button", name="Show 12-hour clock").click()
+    expect(first).to_have_text(re.compile(r"(am|pm)$", re.I))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+# axe runs as a script in the page, so it needs JavaScript; the no-JS page is the same
+# markup before picker.js adds the search box and clock toggle.
+@pytest.mark.parametrize("javascript", [True], ids=["js"])
+def test_step_one_passes_axe_and_is_photographed(
+    new_context, live_server, open_hours, screenshot, width, scheme, javascript
+):
+    context = new_context(
+        viewport={"width": width, "height": 800},
+        color_scheme=scheme,
+        java_script_enabled=javascript,
+        timezone_id="Asia/Kolkata",
+        locale="en-GB",
+    )
+    page = context.new_page()
+    page.goto(f"{live_server}/book")
+    if javascript:
+        expect(page.locator("#picker-body")).to_have_attribute("data-timezone", "Asia/Kolkata")
+    assert_no_horizontal_scroll(page, f"/book at {width}px")
+    assert_no_axe_violations(page, f"/book at {width}px, {scheme}")
+    if width == 375:
+        # On a phone the times sit right under the calendar, not a screen further down.
+        calendar = page.locator("nav.day-list").bounding_box()
+        times = page.locator("#times").bounding_box()
+        assert 0 <= times["y"] - (calendar["y"] + calendar["height"]) < 40
+    else:
+        # Side by side on a laptop, the first time above the fold.
+        calendar = page.locator("nav.day-list").bounding_box()
+        times = page.locator("#times").bounding_box()
+        assert times["x"] > calendar["x"] + calendar["width"]
+        assert page.locator("a.time").first.bounding_box()["y"] < 800
+    screenshot(page, f"{scheme}-{'js' if javascript else 'nojs'}")

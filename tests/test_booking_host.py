@@ -1,0 +1,59 @@
+"""The host card of step 1: from content/host.md, checked when the app starts."""
+
+from pathlib import Path
+
+import pytest
+
+from domain.booking.host import HostCardError, load_host_card
+
+ROOT = Path(__file__).resolve().parents[1]
+STATIC = ROOT / "static"
+
+GOOD = """---
+name: Ada Host
+role: Consultant
+photo: img/host.svg
+photo_alt: Ada Host
+length: 30 minutes
+covers:
+  - One
+  - Two
+  - Three
+---
+A short bio.
+"""
+
+
+def write(tmp_path, text: str) -> Path:
+    path = tmp_path / "host.md"
+    path.write_text(text)
+    return path
+
+
+def test_step_one_shows_who_the_visitor_will_talk_to(client, open_hours):
+    html = client.get("/book").get_data(as_text=True)
+    assert "Who you will talk to" in html
+    assert "Saed Shafane · Independent AI-strategy consultant" in html
+    assert html.count("<li>", html.index("What the call covers")) >= 3
+    assert 'src="/static/img/host.svg' in html
+    assert "30 minutes" in html
+
+
+def test_the_shipped_host_file_is_valid():
+    card = load_host_card(ROOT / "content" / "host.md", STATIC)
+    assert len(card.covers) == 3 and card.bio_html.startswith("<p>")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("name: Ada Host\n", ""), "please fill in name"),
+        (("  - Three\n", ""), "exactly three points"),
+        (("img/host.svg", "img/missing.jpg"), "is not a file under static/"),
+        (("img/host.svg", "../app.py"), "is not a file under static/"),
+        (("A short bio.\n", ""), "short bio"),
+    ],
+)
+def test_a_mistake_in_the_host_file_is_named(tmp_path, change, message):
+    with pytest.raises(HostCardError, match=message):
+        load_host_card(write(tmp_path, GOOD.replace(*change)), STATIC)
