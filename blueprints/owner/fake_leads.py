@@ -224,7 +224,17 @@ def insert_fake_leads(
     upsert_counts(session.connection(), won)
     session.execute(text("ANALYZE lead"))  # after a bulk load the planner needs fresh numbers
     session.commit()
+    if postgresql and count >= REBUILD_INDEXES_FROM:
+        vacuum_leads(session)
     return count
+
+
+def vacuum_leads(session: Session) -> None:
+    """VACUUM the loaded table now, as autovacuum would later: until its visibility map is
+    set, PostgreSQL's planner prices index-only scans (the list's counts) as heap reads,
+    and prefers scanning the whole table. VACUUM refuses to run inside a transaction."""
+    with session.get_bind().connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM lead"))
 
 
 @contextmanager
