@@ -118,7 +118,7 @@ class Lead(db.Model):
         ),
         Index("ix_lead_status_created", "status", "created_at"),
         Index("ix_lead_source_created", "source_article", "created_at"),
-        Index("ix_lead_next_call_at", "next_call_at"),
+        Index("ix_lead_next_call_order", "next_call_at", "created_at", "id"),  # 0012
         # Each list filter paired with each order (migration 0009), so a page walks one index.
         Index("ix_lead_fit_score_id", "fit_score", "id"),
         Index("ix_lead_status_fit_score", "status", "fit_score", "id"),
