@@ -118,11 +118,11 @@ class Lead(db.Model):
         ),
         Index("ix_lead_status_created", "status", "created_at"),
         Index("ix_lead_source_created", "source_article", "created_at"),
-        Index("ix_lead_next_call_at", "next_call_at"),
+        Index("ix_lead_next_call_order", "next_call_at", "created_at", "id"),  # 0012
         # Each list filter paired with each order (migration 0009), so a page walks one index.
         Index("ix_lead_fit_score_id", "fit_score", "id"),
         Index("ix_lead_status_fit_score", "status", "fit_score", "id"),
-        Index("ix_lead_status_next_call", "status", "next_call_at"),
+        Index("ix_lead_status_next_call_id", "status", "next_call_at", "id"),  # 0012
         Index("ix_lead_source_fit_score", "source_article", "fit_score", "id"),
         Index("ix_lead_source_next_call", "source_article", "next_call_at"),
         # Fragment search: trigram GIN on PostgreSQL. SQLite searches its FTS5 table

@@ -289,7 +289,8 @@ def test_search_finds_leads_of_a_big_fake_load_and_later_ones(app, owner, monkey
         insert_fake_leads(db.session, 40, seed=11, now=NOW, article_slugs=[ARTICLE_SLUG])
         lead = db.session.scalar(select(Lead).order_by(Lead.id.desc()).limit(1))
         surname, company = lead.name.split()[-1], lead.company.split()[0]
-    assert lead.name in [unescape(name) for name in listed(owner, q=surname[1:5])]
+    inside = surname[1:5] if len(surname) > 4 else surname  # 3 letters at least, or a word start
+    assert lead.name in [unescape(name) for name in listed(owner, q=inside)]
     assert lead.name in [unescape(name) for name in listed(owner, q=company[:2])]
     add_lead(app, "Quentin Xylo", email="qx@zyzzyva.example", company="Zyzzyva Works")
     assert listed(owner, q="xyl") == listed(owner, q="zy") == ["Quentin Xylo"]

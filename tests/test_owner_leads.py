@@ -19,6 +19,8 @@ from domain.leads.search import (
     CSV_HEADER,
     MAX_PAGE,
     LeadFilter,
+    csv_chunks,
+    csv_rows,
     lead_query,
     page_of,
     spreadsheet_safe,
@@ -466,3 +468,20 @@ def test_at_100000_leads_the_csv_has_every_row_and_the_list_pages_answer(app, ow
         f"\n100,000 leads: insert {inserted - started:.1f} s, CSV {exported - inserted:.1f} s, "
         f"two list pages {time.perf_counter() - exported:.2f} s"
     )
+
+
+def test_csv_is_the_text_pythons_csv_module_writes_on_every_database(app, owner):
+    """PostgreSQL writes the CSV itself (COPY); its cells must equal Python's, byte for byte."""
+    add_lead(app, 'Quote "me", please', email="q@x.example", company="", role="Line\nbreak",
+             source_article=None, first_touch={"utm_source": "-x", "referrer": ""},
+             next_call_at=datetime(2030, 1, 2, 9, 30, 0, 123456, tzinfo=UTC))  # fmt: skip
+    add_lead(
+        app, "=Plain", email="p@x.example", created_at=datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+    )
+    with app.app_context():
+        insert_fake_leads(db.session, 300, seed=4, now=NOW, article_slugs=[ARTICLE_SLUG])
+        for query in ({}, {"sort": "next_call"}, {"status": ["won", "lost"], "sort": "score"}):
+            lead_filter = LeadFilter.from_args(MultiDict(query))
+            expected = "".join(csv_chunks(csv_rows(db.session, lead_filter, NOW)))
+            got = owner.get("/owner/leads.csv", query_string=query).get_data(as_text=True)
+            assert got == expected, query

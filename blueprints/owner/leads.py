@@ -26,13 +26,12 @@ from blueprints.owner.forms import ActionForm
 from domain.booking.availability import load_values
 from domain.booking.tokens import utc_now
 from domain.leads.cursor import BadCursor, Cursor, decode, encode, position_of
+from domain.leads.export import csv_stream
 from domain.leads.search import (
     COUNT_CAP,
     LeadFilter,
     LeadPage,
     change_statuses,
-    csv_chunks,
-    csv_rows,
     page_of,
     read_lead_ids,
 )
@@ -139,7 +138,8 @@ def leads_bulk_status():
 @bp.get("/leads.csv")
 def leads_csv():
     now = utc_now()
-    rows = csv_rows(db.session, LeadFilter.from_args(request.args, owner_zone()), now)  # every page
-    response = Response(stream_with_context(csv_chunks(rows)), mimetype="text/csv")
+    lead_filter = LeadFilter.from_args(request.args, owner_zone())
+    chunks = csv_stream(db.session, lead_filter, now)  # every page
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="leads-{now:%Y-%m-%d}.csv"'
     return response

@@ -370,17 +370,20 @@ def next_call_page(
     ahead = count_upto(session, [*where, upcoming], offset + limit)  # all this page needs
     leads = []
     if offset < ahead:
-        query = (
-            select(Lead)
-            .where(*where, upcoming)
-            .order_by(Lead.next_call_at, *ordering("newest", now))
-        )
-        leads = list(session.scalars(query.offset(offset).limit(limit)))
+        order = (Lead.next_call_at, *ordering("newest", now))
+        ids = select(Lead.id).where(*where, upcoming).order_by(*order)
+        leads = list(session.scalars(by_ids(ids.offset(offset).limit(limit), order)))
     if len(leads) < limit:
         rest = or_(Lead.next_call_at.is_(None), Lead.next_call_at < now)
         query = select(Lead).where(*where, rest).order_by(*ordering("newest", now))
         leads += session.scalars(query.offset(max(0, offset - ahead)).limit(limit - len(leads)))
     return leads
+
+
+def by_ids(ids: Select, order: Iterable) -> Select:
+    """The leads `ids` picks, in `order`: the offset is walked in an index alone (the ids,
+    `ix_lead_next_call_order`), and only the page's own rows are read from the table."""
+    return select(Lead).where(Lead.id.in_(ids.scalar_subquery())).order_by(*order)
 
 
 def spreadsheet_safe(value: Any) -> Any:
