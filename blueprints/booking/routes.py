@@ -1,6 +1,7 @@
 """`/book`: step one picks a time in the visitor's zone, step two gives the details."""
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.booking import bp
@@ -32,7 +33,7 @@ from domain.booking.calls import (
 )
 from domain.booking.links import mint_link
 from domain.booking.location import LocationError, load_location, normalise_phone
-from domain.booking.picker import month_picker, parse_day, parse_month
+from domain.booking.picker import LastUsed, cached_month_picker, parse_day, parse_month
 from domain.booking.slots import available_slots, slot_problem
 from domain.booking.timezones import choice_label, zone_options
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
@@ -107,9 +108,13 @@ def render_picker(rules, now, slug, timezone):
     )
 
 
+_FRAGMENTS = LastUsed(256)  # rendered calendar and times, by view and links
+
+
 def picker_context(rules, now, slug, timezone) -> dict:
-    """What the calendar and times need: the shown month, the chosen day, the zone."""
-    view = month_picker(
+    """What the page around the calendar needs, and the calendar and times themselves
+    (`picker_html`), rendered once per view and set of links while the view holds."""
+    key, view = cached_month_picker(
         db.session,
         rules,
         now,
@@ -119,14 +124,27 @@ def picker_context(rules, now, slug, timezone) -> dict:
     )
     passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
     keep = dict(passthrough, article=slug, situation=request.args.getlist("situation"))
-    shown = view.times[0] if view.times else now
+    links = PickerLinks(url_for("booking.book"), keep, timezone)
+    fragment_key = (key, links.prefix)
+    html = _FRAGMENTS.get(fragment_key)
+    if html is None:
+        shown = view.times[0] if view.times else key[2]
+        html = Markup(
+            render_template(
+                "booking/_picker.html",
+                view=view,
+                timezone=timezone,
+                zone_text=choice_label(shown, timezone),
+                links=links,
+            )
+        )
+        _FRAGMENTS.put(fragment_key, html)
     return {
         "view": view,
         "timezone": timezone,
-        "zone_text": choice_label(shown, timezone),
         "zone_options": zone_options(now.date(), timezone),
         "keep": keep,
-        "links": PickerLinks(url_for("booking.book"), keep, timezone),
+        "picker_html": html,
     }
 
 
@@ -137,8 +155,8 @@ def times():
     rules = load_rules(db.session)
     slug = source_slug()
     timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
-    context = picker_context(rules, now, slug, timezone)
-    return render_template("booking/_picker.html", **context), 200, {"Vary": "Cookie"}
+    html = picker_context(rules, now, slug, timezone)["picker_html"]
+    return html, 200, {"Vary": "Cookie", "Content-Type": "text/html; charset=utf-8"}
 
 
 def prefill(slot, timezone) -> dict:
