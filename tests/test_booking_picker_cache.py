@@ -101,3 +101,18 @@ def test_views_are_computed_at_the_next_whole_minute():
     assert next_minute(datetime(2026, 6, 1, 9, 0, 0, 1, tzinfo=UTC)) == datetime(
         2026, 6, 1, 9, 1, tzinfo=UTC
     )
+
+
+def test_the_owners_new_hours_show_on_the_next_page(app, client, visitor):
+    from domain.booking.availability import load_values, save_values
+
+    slot = visitor.free_slots()[0]
+    day = parse(slot).date().isoformat()
+    assert slot in offered(client, "/book", day)
+    with app.app_context():
+        values = load_values(db.session)
+        values.dates_off = [day]
+        save_values(db.session, values)
+        db.session.commit()
+    for path in ("/book", "/book/times"):
+        assert slot not in offered(client, path, day)

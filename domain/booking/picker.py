@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.booking.slots import AvailabilityRules, Busy, available_slots
-from domain.booking.stamp import current_stamp
 from domain.calendar.sync import calendar_busy
 from models import Booking
 
@@ -170,14 +169,15 @@ def next_minute(now: datetime) -> datetime:
 
 
 def cached_month_picker(
-    session: Session, rules: AvailabilityRules, now: datetime, timezone: str,
-    *, month: date | None = None, day: date | None = None,
+    session: Session, stamp: str | None, rules: AvailabilityRules, now: datetime,
+    timezone: str, *, month: date | None = None, day: date | None = None,
 ) -> tuple[tuple, MonthPicker]:  # fmt: skip
     """(key, view): `month_picker` reused while nothing that can change it has changed.
-    The key holds the availability stamp (one primary-key read instead of the month's
-    busy-time queries), the rules, the minute, the zone and what was asked."""
+    The key holds the availability stamp (`current_stamp`, read before `rules` were: one
+    primary-key read instead of the month's busy-time queries), the minute, the zone and
+    what was asked; the rules are the stamp's own."""
     minute = next_minute(now)
-    key = (current_stamp(session), repr(rules), minute, timezone, month, day)
+    key = (stamp, minute, timezone, month, day)
     view = _VIEWS.get(key)
     if view is None:
         view = month_picker(session, rules, minute, timezone, month=month, day=day)

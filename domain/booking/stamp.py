@@ -1,6 +1,7 @@
 """The availability stamp: a token that changes in the same transaction as every write
 that can change which times are free (a call booked, cancelled or moved; a calendar's
-busy times stored), so a per-process cache keyed by it never offers a taken time.
+busy times stored; the owner's rules or call location saved), so a per-process cache
+keyed by it never offers a taken time.
 
 The token is changed by session events, not by each writer: every ORM flush and every
 ORM insert/update/delete statement touching `Booking` or `BusyInterval` changes it,
@@ -13,9 +14,9 @@ from uuid import uuid4
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from models import Booking, BusyInterval
+from models import AvailabilitySettings, Booking, BusyInterval
 
-WATCHED = (Booking.__table__, BusyInterval.__table__)
+WATCHED = (Booking.__table__, BusyInterval.__table__, AvailabilitySettings.__table__)
 
 # One statement on SQLite and PostgreSQL alike; the upsert survives an emptied table.
 _BUMP = text(
