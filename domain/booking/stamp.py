@@ -27,8 +27,10 @@ _READ = text("SELECT token FROM availability_version WHERE id = 1")
 
 
 def current_stamp(session: Session) -> str | None:
-    """The token now: one primary-key read. None until the first change (emptied table)."""
-    return session.execute(_READ).scalar()
+    """The token now: one primary-key read, on the session's connection (the ORM's
+    statement machinery has nothing to add to it). None until the first change (an
+    emptied table)."""
+    return session.connection().execute(_READ).scalar()
 
 
 def bump(session: Session) -> None:
