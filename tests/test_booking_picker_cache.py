@@ -116,3 +116,12 @@ def test_the_owners_new_hours_show_on_the_next_page(app, client, visitor):
         db.session.commit()
     for path in ("/book", "/book/times"):
         assert slot not in offered(client, path, day)
+
+
+def test_a_flashed_message_shows_on_a_page_otherwise_reused(client, open_hours):
+    first = client.get("/book").get_data(as_text=True)
+    with client.session_transaction() as browser:
+        browser["_flashes"] = [("message", "Your call is cancelled.")]
+    page = client.get("/book").get_data(as_text=True)
+    assert "Your call is cancelled." in page and "Your call is cancelled." not in first
+    assert "Your call is cancelled." not in client.get("/book").get_data(as_text=True)

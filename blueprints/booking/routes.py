@@ -113,18 +113,31 @@ def show_repeat(booking):
     return redirect(url_for("booking.confirmed", token=token), code=303)
 
 
+_PAGES = LastUsed(64)  # whole step-one pages (about 40 kB each), by view and links
+
+
 def render_picker(now):
+    """Step one. The page holds nothing of the visitor's own but the picker's parameters
+    (all in the key) and flashed messages, so it is rendered once per view and reused
+    until the stamp or the minute changes; a page with messages is rendered afresh."""
     stamp, rules, location = stamped_settings()
     slug = source_slug()
     count_cta_click(slug)
     timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
-    return render_template(
-        "booking/pick_time.html",
-        article=library().article(slug) if slug else None,
-        call_minutes=rules.call_minutes,
-        location=location,
-        **picker_context(stamp, rules, now, slug, timezone),
-    )
+    context = picker_context(stamp, rules, now, slug, timezone)
+    personal = bool(session.get("_flashes"))
+    page = None if personal else _PAGES.get(context["fragment_key"])
+    if page is None:
+        page = render_template(
+            "booking/pick_time.html",
+            article=library().article(slug) if slug else None,
+            call_minutes=rules.call_minutes,
+            location=location,
+            **context,
+        )
+        if not personal:
+            _PAGES.put(context["fragment_key"], page)
+    return page
 
 
 _FRAGMENTS = LastUsed(256)  # rendered calendar and times, by view and links
@@ -165,6 +178,7 @@ def picker_context(stamp, rules, now, slug, timezone) -> dict:
         "zone_options": zone_options(now.date(), timezone),
         "keep": keep,
         "picker_html": html,
+        "fragment_key": fragment_key,
     }
 
 
