@@ -91,6 +91,17 @@ class AvailabilitySettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class AvailabilityVersion(db.Model):
+    """One row (id 1) whose token changes in the same transaction as every write to the
+    calls or calendar busy times (domain/booking/stamp.py): the picker's per-process cache
+    reads it in one tiny query to know whether what it computed still holds."""
+
+    __tablename__ = "availability_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 LEAD_STATUSES = (
     "new",
     "contacted",

@@ -1,10 +1,13 @@
 """Slot computation: 30 days of free slots with 0, 100 and 1,000 existing bookings.
 
-Two figures per booking count, each the median of 50 runs:
+Four figures per booking count, each the median of 50 runs:
 - `domain.booking.slots.available_slots` alone (pure Python, the bookings already in memory);
 - the picker's whole path: `busy_bookings` (the query, on a fresh session, against a
   migrated temporary SQLite database holding that many active bookings) then
-  `available_slots`.
+  `available_slots`;
+- the picker's month (`domain.booking.picker.month_picker`: its busy query and slots), and
+  the same from the per-process cache (`cached_month_picker`: the availability stamp read,
+  then a lookup), as GET /book and /book/times serve it while nothing has changed.
 The owner's hours are 06:00–22:00 every day, 15-minute calls, no buffer, 24 h notice,
 30 days ahead, no daily limit: 64 starts a day, so 1,000 bookings fit on distinct starts
 (a seeded random sample). The bookings are made through `domain.booking.calls.book_call`, and
@@ -67,6 +70,23 @@ def book_up_to(session, starts: list[datetime], already: int, count: int) -> Non
         print(f"  (booked {count - already:,} calls through book_call in {seconds:.1f} s)")
 
 
+def picker_timings(session, rules) -> tuple[float, float]:
+    """(the picker's month computed: its busy query + slots, the same served from the
+    per-process cache: the availability stamp read + a lookup), medians in ms."""
+    from domain.booking.picker import _VIEWS, cached_month_picker, month_picker
+    from domain.booking.stamp import current_stamp
+
+    def cached():
+        cached_month_picker(session, current_stamp(session), rules, NOW, "Europe/London")
+
+    computed = median_ms(
+        lambda: month_picker(session, rules, NOW, "Europe/London"), before=session.remove
+    )
+    _VIEWS.items.clear()
+    cached()  # the first request of the minute fills it
+    return computed, median_ms(cached, before=session.remove)
+
+
 def timings(session, rules) -> tuple[float, float, int]:
     """(available_slots alone, query + available_slots, free slots left), medians in ms."""
     from domain.booking.calls import busy_bookings
@@ -104,7 +124,12 @@ def run() -> list[Figure]:
                 book_up_to(db.session, starts, already, count)
                 already = count
                 pure[count], full[count], left = timings(db.session, rules)
+                month, cached = picker_timings(db.session, rules)
                 figures += [
+                    Figure(NAME, f"picker month (query + slots), {count:,} bookings", month,
+                           "ms"),
+                    Figure(NAME, f"picker month from the cache (stamp read), {count:,} bookings",
+                           cached, "ms"),
                     Figure(NAME, f"available_slots, {count:,} bookings ({left:,} free)",
                            pure[count], "ms"),
                     Figure(NAME, f"busy_bookings query + available_slots, {count:,} bookings",

@@ -1,6 +1,7 @@
 """`/book`: step one picks a time in the visitor's zone, step two gives the details."""
 
 from flask import current_app, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.booking import bp
@@ -32,8 +33,9 @@ from domain.booking.calls import (
 )
 from domain.booking.links import mint_link
 from domain.booking.location import LocationError, load_location, normalise_phone
-from domain.booking.picker import month_picker, parse_day, parse_month
+from domain.booking.picker import LastUsed, cached_month_picker, parse_day, parse_month
 from domain.booking.slots import available_slots, slot_problem
+from domain.booking.stamp import current_stamp
 from domain.booking.timezones import choice_label, zone_options
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
 from domain.leads.attribution import attribution_record
@@ -65,16 +67,30 @@ def open_slots(rules, now):
     return available_slots(rules, busy_bookings(db.session, rules, now), now)
 
 
+_SETTINGS = LastUsed(4)  # (rules, call location) by availability stamp
+
+
+def stamped_settings():
+    """(stamp, rules, location): the owner's rules and call location read once per change
+    of the availability stamp (which every save of them changes), not on every page."""
+    stamp = current_stamp(db.session)
+    settings = _SETTINGS.get(stamp)
+    if settings is None:
+        settings = (load_rules(db.session), load_location(db.session))
+        _SETTINGS.put(stamp, settings)
+    return stamp, *settings
+
+
 @bp.get("/book")
 def book():
     now = utc_now()
+    slot = parse_slot(request.args.get("slot"))
+    if slot is None:
+        return render_picker(now)
     rules = load_rules(db.session)
     slug = source_slug()
     count_cta_click(slug)
     timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
-    slot = parse_slot(request.args.get("slot"))
-    if slot is None:
-        return render_picker(rules, now, slug, timezone)
     form = BookingForm(formdata=None, data=prefill(slot, timezone))
     form.rendered.data = render_stamp(current_app.secret_key, now)
     remember_form_key(form.ensure_submission_key())
@@ -97,20 +113,42 @@ def show_repeat(booking):
     return redirect(url_for("booking.confirmed", token=token), code=303)
 
 
-def render_picker(rules, now, slug, timezone):
-    return render_template(
-        "booking/pick_time.html",
-        article=library().article(slug) if slug else None,
-        call_minutes=rules.call_minutes,
-        location=shown_location(),
-        **picker_context(rules, now, slug, timezone),
-    )
+_PAGES = LastUsed(64)  # whole step-one pages (about 40 kB each), by view and links
 
 
-def picker_context(rules, now, slug, timezone) -> dict:
-    """What the calendar and times need: the shown month, the chosen day, the zone."""
-    view = month_picker(
+def render_picker(now):
+    """Step one. The page holds nothing of the visitor's own but the picker's parameters
+    (all in the key) and flashed messages, so it is rendered once per view and reused
+    until the stamp or the minute changes; a page with messages is rendered afresh."""
+    stamp, rules, location = stamped_settings()
+    slug = source_slug()
+    count_cta_click(slug)
+    timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
+    context = picker_context(stamp, rules, now, slug, timezone)
+    personal = bool(session.get("_flashes"))
+    page = None if personal else _PAGES.get(context["fragment_key"])
+    if page is None:
+        page = render_template(
+            "booking/pick_time.html",
+            article=library().article(slug) if slug else None,
+            call_minutes=rules.call_minutes,
+            location=location,
+            **context,
+        )
+        if not personal:
+            _PAGES.put(context["fragment_key"], page)
+    return page
+
+
+_FRAGMENTS = LastUsed(256)  # rendered calendar and times, by view and links
+
+
+def picker_context(stamp, rules, now, slug, timezone) -> dict:
+    """What the page around the calendar needs, and the calendar and times themselves
+    (`picker_html`), rendered once per view and set of links while the view holds."""
+    key, view = cached_month_picker(
         db.session,
+        stamp,
         rules,
         now,
         timezone,
@@ -119,14 +157,28 @@ def picker_context(rules, now, slug, timezone) -> dict:
     )
     passthrough = {k: v for k, v in request.args.items(multi=False) if k in PREFILL_FIELDS}
     keep = dict(passthrough, article=slug, situation=request.args.getlist("situation"))
-    shown = view.times[0] if view.times else now
+    links = PickerLinks(url_for("booking.book"), keep, timezone)
+    fragment_key = (key, links.prefix)
+    html = _FRAGMENTS.get(fragment_key)
+    if html is None:
+        shown = view.times[0] if view.times else key[1]
+        html = Markup(
+            render_template(
+                "booking/_picker.html",
+                view=view,
+                timezone=timezone,
+                zone_text=choice_label(shown, timezone),
+                links=links,
+            )
+        )
+        _FRAGMENTS.put(fragment_key, html)
     return {
         "view": view,
         "timezone": timezone,
-        "zone_text": choice_label(shown, timezone),
         "zone_options": zone_options(now.date(), timezone),
         "keep": keep,
-        "links": PickerLinks(url_for("booking.book"), keep, timezone),
+        "picker_html": html,
+        "fragment_key": fragment_key,
     }
 
 
@@ -134,11 +186,11 @@ def picker_context(rules, now, slug, timezone) -> dict:
 def times():
     """The calendar and times alone, for the picker script to swap in without a reload."""
     now = utc_now()
-    rules = load_rules(db.session)
+    stamp, rules, _ = stamped_settings()
     slug = source_slug()
     timezone = valid_timezone(request.args.get("timezone")) or rules.timezone
-    context = picker_context(rules, now, slug, timezone)
-    return render_template("booking/_picker.html", **context), 200, {"Vary": "Cookie"}
+    html = picker_context(stamp, rules, now, slug, timezone)["picker_html"]
+    return html, 200, {"Vary": "Cookie", "Content-Type": "text/html; charset=utf-8"}
 
 
 def prefill(slot, timezone) -> dict:

@@ -3,7 +3,7 @@ the chosen day's times. Only the shown month is computed, from one query for its
 times: the page shows one month, so it never pays for the whole horizon."""
 
 from calendar import Calendar
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -133,6 +133,56 @@ def month_picker(
         previous=previous if previous >= first.replace(day=1) else None,
         next=_next_month(shown) if _next_month(shown) <= last else None,
     )
+
+
+class LastUsed:
+    """A small least-recently-used map: what this process computed, bounded, because keys
+    carry visitors' parameters and must not grow without end."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+_VIEWS = LastUsed(256)
+_MINUTE = timedelta(minutes=1)
+
+
+def next_minute(now: datetime) -> datetime:
+    """`now` rounded up to the whole minute. Starts, notice and hours are whole minutes, so
+    a view computed at the next whole minute offers, all through the minute before it,
+    exactly the times a view computed at that instant would: a minute's cache is exact."""
+    whole = now.replace(second=0, microsecond=0)
+    return whole if whole == now else whole + _MINUTE
+
+
+def cached_month_picker(
+    session: Session, stamp: str | None, rules: AvailabilityRules, now: datetime,
+    timezone: str, *, month: date | None = None, day: date | None = None,
+) -> tuple[tuple, MonthPicker]:  # fmt: skip
+    """(key, view): `month_picker` reused while nothing that can change it has changed.
+    The key holds the availability stamp (`current_stamp`, read before `rules` were: one
+    primary-key read instead of the month's busy-time queries), the minute, the zone and
+    what was asked; the rules are the stamp's own."""
+    minute = next_minute(now)
+    key = (stamp, minute, timezone, month, day)
+    view = _VIEWS.get(key)
+    if view is None:
+        view = month_picker(session, rules, minute, timezone, month=month, day=day)
+        _VIEWS.put(key, view)
+    return key, view
 
 
 def _clamp_month(month: date, first: date, last: date) -> date:
