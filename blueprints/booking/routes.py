@@ -238,8 +238,10 @@ def submit_booking():
         phone=phone,
     )
     try:
+        # With an inline sender the emails are composed by it, after this answer.
+        planner = None if outbox_delivery.active else plan_emails
         booked = book_call(
-            db.session, booking_request, now=now, plan_emails=plan_emails, limits=booking_limits()
+            db.session, booking_request, now=now, plan_emails=planner, limits=booking_limits()
         )
     except SlotUnavailable as error:
         message = SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])

@@ -11,9 +11,10 @@ and per client, counted under a lock so that racing submissions cannot both pass
 A booking's transaction stays small, since every other booking waits for its lock: it
 writes the call, the lead, the first link and a marker that emails are owed. The emails
 (two invites, the brief) are composed after the commit, outside the lock, and swapped
-for the marker in a second short transaction. If that never happens (the process died,
-the database went away in between), the outbox's next pass pays the debt: nothing the
-visitor was told is booked goes without its emails.
+for the marker in a second short transaction: by the request itself, or (the site with
+an inline sender) by that sender's thread after the visitor has their answer. If that
+never happens (the process died, the database went away in between), the outbox's next
+pass pays the debt: nothing the visitor was told is booked goes without its emails.
 """
 
 import logging
@@ -240,14 +241,18 @@ def book_call(
     request: BookingRequest,
     *,
     now: datetime,
-    plan_emails: EmailPlanner,
+    plan_emails: EmailPlanner | None,
     limits: BookingLimits = BookingLimits(),
 ) -> Booked:
     """Book the call (committed), then compose its emails; a failure of the second step
-    leaves the debt for the outbox's next pass and still returns the booking."""
+    leaves the debt for the outbox's next pass and still returns the booking.
+
+    Without `plan_emails` the emails are left owed for a sender to compose after the
+    answer (the inline sender does it at once, the outbox worker after OWED_GRACE): the
+    request then costs only the booking's own transaction."""
     with kept_after_commit(session):  # the emails are composed from what it just wrote
         booked = _book_with_retry(session, request, now, limits)
-        if booked.created:
+        if booked.created and plan_emails is not None:
             try:
                 pay_owed_emails(session, booked.booking_id, plan_emails=plan_emails, now=now)
             except Exception:
