@@ -28,6 +28,7 @@ from domain.booking.calls import (
     book_call,
     booking_for_submission,
     busy_bookings,
+    current_rules,
     pay_owed_emails,
     slot_problem_at,
 )
@@ -201,7 +202,7 @@ def submit_booking():
     repeat = booking_for_submission(db.session, form.ensure_submission_key())
     if repeat is not None:
         return show_repeat(repeat)
-    rules = load_rules(db.session)
+    rules = current_rules(db.session)
     timezone = valid_timezone(form.timezone.data) or rules.timezone
     form.timezone.data = timezone
     slot = parse_slot(form.slot.data)

@@ -33,7 +33,7 @@ from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_busy
 from domain.content.counters import local_day, upsert_counts
-from domain.leads.details import lead_for_booking, normalise_email
+from domain.leads.details import new_lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import OWED, cancel_pending, enqueue, message_values
@@ -42,7 +42,7 @@ from domain.platform.database import (
     lock_for_transaction,
     serialised_write,
 )
-from models import Booking, Lead, LeadEvent, OutboxMessage
+from models import AvailabilitySettings, Booking, Lead, LeadEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +168,28 @@ def busy_bookings(
     return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
 
 
+# The owner's rules as this process last read them, by database, with the settings row's
+# updated_at at the time: a booking reads that one column instead of the whole row, and
+# parses the hours again only after the owner saved them.
+_rules_read: dict[str, tuple[datetime, AvailabilityRules]] = {}
+
+
+def current_rules(session: Session) -> AvailabilityRules:
+    """The owner's availability rules as stored now (domain.booking.availability.load_rules),
+    from this process's copy while the settings row is unchanged."""
+    stamp = session.scalar(
+        select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1)
+    )
+    database = str(session.get_bind().url)
+    kept = _rules_read.get(database)
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1]
+    rules = load_rules(session)
+    if stamp is not None:
+        _rules_read[database] = (stamp, rules)
+    return rules
+
+
 # The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
 # domain.booking.availability allows) fits in a day: an earlier start cannot reach a slot.
 LONGEST_SPAN = timedelta(days=1)
@@ -288,7 +310,7 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     email_key = normalise_email(request.email)
     with serialised_write(session):
         lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
-        rules = load_rules(session)
+        rules = current_rules(session)
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
             # A repeat of a booked submission finds its own call in the slot. A repeat
@@ -299,7 +321,9 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
             raise SlotUnavailable(problem)
         existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
         check_limits(session, existing_lead, request.client_key, limits, now)
-        lead = existing_lead or lead_for_booking(session, request, fit.score, fit.engagement, now)
+        lead = existing_lead or new_lead_for_booking(
+            session, request, fit.score, fit.engagement, now
+        )
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
         token = mint_link(session, booking, now)
