@@ -28,7 +28,7 @@ from domain.booking.calls import (
     book_call,
     booking_for_submission,
     busy_bookings,
-    current_rules,
+    current_settings,
     pay_owed_emails,
     slot_problem_at,
 )
@@ -202,7 +202,7 @@ def submit_booking():
     repeat = booking_for_submission(db.session, form.ensure_submission_key())
     if repeat is not None:
         return show_repeat(repeat)
-    rules = current_rules(db.session)
+    rules, location = current_settings(db.session)
     timezone = valid_timezone(form.timezone.data) or rules.timezone
     form.timezone.data = timezone
     slot = parse_slot(form.slot.data)
@@ -214,7 +214,7 @@ def submit_booking():
         form.rendered.data = render_stamp(current_app.secret_key, now)
         return render_details(form, rules, now, slug, timezone, slot, status=400)
     valid = form.validate()
-    phone = visitor_phone(form)
+    phone = visitor_phone(form, location)
     valid = valid and not form.phone.errors
     # A valid form goes straight to book_call, whose check under the lock is the one that
     # counts; an invalid one is checked here too, so the visitor sees every problem at once.
@@ -257,10 +257,9 @@ def submit_booking():
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 
 
-def visitor_phone(form) -> str | None:
+def visitor_phone(form, location) -> str | None:
     """The visitor's number in E.164 when the owner calls them (then it is required);
     otherwise nothing is kept, whatever was sent."""
-    location = load_location(db.session)
     if location is None or not location.owner_calls:
         return None
     if form.phone.errors:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
+from domain.booking.location import CallLocation, load_location
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_busy
@@ -168,26 +169,30 @@ def busy_bookings(
     return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
 
 
-# The owner's rules as this process last read them, by database, with the settings row's
-# updated_at at the time: a booking reads that one column instead of the whole row, and
-# parses the hours again only after the owner saved them.
-_rules_read: dict[str, tuple[datetime, AvailabilityRules]] = {}
+# The owner's rules and call location as this process last read them, by database, with
+# the settings row's updated_at at the time: a booking reads that one column instead of
+# the whole row, and parses the hours again only after the owner saved them.
+_settings_read: dict[str, tuple[datetime, AvailabilityRules, CallLocation | None]] = {}
 
 
-def current_rules(session: Session) -> AvailabilityRules:
-    """The owner's availability rules as stored now (domain.booking.availability.load_rules),
-    from this process's copy while the settings row is unchanged."""
+def current_settings(session: Session) -> tuple[AvailabilityRules, CallLocation | None]:
+    """The owner's availability rules and call location as stored now (load_rules,
+    load_location), from this process's copy while the settings row is unchanged."""
     stamp = session.scalar(
         select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1)
     )
     database = str(session.get_bind().url)
-    kept = _rules_read.get(database)
+    kept = _settings_read.get(database)
     if stamp is not None and kept is not None and kept[0] == stamp:
-        return kept[1]
-    rules = load_rules(session)
+        return kept[1], kept[2]
+    rules, location = load_rules(session), load_location(session)
     if stamp is not None:
-        _rules_read[database] = (stamp, rules)
-    return rules
+        _settings_read[database] = (stamp, rules, location)
+    return rules, location
+
+
+def current_rules(session: Session) -> AvailabilityRules:
+    return current_settings(session)[0]
 
 
 # The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
