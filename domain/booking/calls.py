@@ -314,7 +314,6 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     )
     email_key = normalise_email(request.email)
     with serialised_write(session):
-        lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
         rules = current_rules(session)
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
@@ -324,6 +323,10 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
             if repeat is not None:
                 return Booked(repeat.lead, repeat, created=False)
             raise SlotUnavailable(problem)
+        # Taken only now, so that bookings of one client wait on each other for the lead,
+        # the counts and the writes alone: the slot is PostgreSQL's exclusion constraint's
+        # to guard (SQLite's writers are one at a time from BEGIN IMMEDIATE on).
+        lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
         existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
         check_limits(session, existing_lead, request.client_key, limits, now)
         lead = existing_lead or new_lead_for_booking(
