@@ -3,7 +3,10 @@
 One sender thread per process takes message ids from a queue and sends them (all that
 queued up while it was busy, in one pass); whatever it cannot send (or never gets to, if
 the process stops) is sent by `flask outbox worker`, which stays the durable path.
-Requests only hand over ids and never wait on SMTP.
+Requests only hand over ids and never wait on SMTP. A new booking's emails are not even
+composed by its request: the booking leaves them owed (domain/booking/calls.py) and this
+thread composes them, after the answer, before sending; if it never does, the outbox
+worker pays the debt after OWED_GRACE.
 """
 
 import logging
@@ -34,9 +37,14 @@ class InlineDelivery:
         self.app = app
         app.extensions["outbox_delivery"] = self
 
+    @property
+    def active(self) -> bool:
+        """True when this process sends (and composes a new booking's emails) inline."""
+        return self.app is not None and self.app.config["OUTBOX_SEND_INLINE"]
+
     def soon(self, message_ids: Iterable[int] = (), *, booking_id: int | None = None) -> None:
         """Send these messages (and the due ones of this booking) as soon as possible."""
-        if self.app is None or not self.app.config["OUTBOX_SEND_INLINE"]:
+        if not self.active:
             return
         ids = list(message_ids)
         if not ids and booking_id is None:
@@ -77,7 +85,7 @@ class InlineDelivery:
         return ids, booking_ids
 
     def _send(self, ids: list[int], booking_ids: list[int]) -> None:
-        from domain.mail.outbox import send_due_with_settings
+        from domain.mail.outbox import pay_debts_of, send_due_with_settings
         from extensions import db
         from models import OutboxMessage
 
@@ -85,6 +93,8 @@ class InlineDelivery:
         with app.app_context():
             try:
                 if booking_ids:
+                    # New bookings leave their emails owed: composed here, after the answer.
+                    pay_debts_of(db.session, booking_ids, now=datetime.now(UTC))
                     ids += db.session.scalars(
                         select(OutboxMessage.id).where(OutboxMessage.booking_id.in_(booking_ids))
                     ).all()

@@ -85,3 +85,25 @@ def test_the_slot_check_agrees_with_every_busy_span(app):
     codes = {full for _, full in answers.values()}
     # The comparison covered every way a time can be refused here, and free times too.
     assert {None, "taken", "daily_limit", "outside_hours", "notice"} <= codes
+
+
+def test_a_booking_sees_hours_the_owner_changed_after_the_last_booking(app):
+    """The process keeps the rules it read; the owner's save must still reach the very
+    next booking: a time the new hours leave out is refused, one they add is taken."""
+    import pytest
+
+    from domain.booking.calls import SlotUnavailable
+
+    with app.app_context():
+        save_values(db.session, owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None))
+        db.session.commit()
+        day = (NOW + timedelta(days=2)).date()
+        at = lambda hour: datetime.combine(day, time(hour), UTC)  # noqa: E731 (London = UTC in March)
+        book(at(8), 1)  # read and kept the morning hours
+        evenings = owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None)
+        evenings.weekly_hours = {str(d): [["17:00", "23:00"]] for d in range(7)}
+        save_values(db.session, evenings)
+        db.session.commit()
+        with pytest.raises(SlotUnavailable):
+            book(at(9), 2)
+        book(at(22), 3)

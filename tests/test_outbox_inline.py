@@ -60,3 +60,32 @@ def test_a_forked_worker_starts_a_sender_of_its_own(app):
     os.waitpid(child, 0)
     assert answer == b"fresh"
     assert parent_sender.is_alive()
+
+
+def test_the_sender_composes_the_emails_a_booking_left_owed_at_once(
+    sending_inline, app, runner, open_hours, smtp_server
+):
+    """On the site the request writes only the booking and a debt; the inline sender
+    composes and sends its emails right after, not the outbox worker OWED_GRACE later."""
+    from datetime import timedelta
+
+    from domain.booking.calls import BookingRequest, book_call
+    from domain.booking.tokens import utc_now
+    from extensions import db
+
+    start = utc_now().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    start = start.replace(hour=12)  # inside 08:00-20:00 London, whatever the season
+    request = BookingRequest(
+        name="Ada Lovelace", email="ada@analytical-engines.co.uk", company="Analytical",
+        role="CTO", company_size="51-200", signals=(), message="", consent_version="v1",
+        start=start, visitor_timezone="Europe/London", submission_key="e" * 32,
+    )  # fmt: skip
+    with app.app_context():
+        booked = book_call(db.session, request, now=utc_now(), plan_emails=None)
+        outbox_delivery.soon(booking_id=booked.booking_id)
+        db.session.remove()
+    received = smtp_server.wait_for(2)  # long before OWED_GRACE
+    recipients = {address for mail in received for address in mail.rcpt_tos}
+    assert recipients == {"owner@example.test", "ada@analytical-engines.co.uk"}
+    result = runner.invoke(args=["outbox", "send"])
+    assert "sent 0" in result.output, result.output  # paid once, nothing owed or left over

@@ -147,6 +147,17 @@ def test_when_the_owner_calls_the_visitor_a_real_number_is_required(
         assert db.session.scalar(select(Booking.id)) is None
 
 
+def test_a_new_location_reaches_the_next_booking_at_once(app, client, runner, open_hours):
+    """The site keeps the owner's settings between bookings; a change still counts from
+    the very next one: once the owner calls the visitor, a number is required."""
+    set_location(runner, f"video:{VIDEO}")
+    book(client, email="first@analytical-engines.co.uk")
+    set_location(runner, "phone:owner-calls")
+    response = Visitor(client).book(email="second@analytical-engines.co.uk", phone="")
+    assert response.status_code == 400
+    assert 'id="phone-error"' in response.get_data(as_text=True)
+
+
 def test_the_visitors_number_is_stored_and_shown(app, client, runner, open_hours):
     set_location(runner, "phone:owner-calls")
     page = client.get(book(client, phone="+1 (415) 555-2671")).get_data(as_text=True)

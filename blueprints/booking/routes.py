@@ -28,6 +28,7 @@ from domain.booking.calls import (
     book_call,
     booking_for_submission,
     busy_bookings,
+    current_settings,
     pay_owed_emails,
     slot_problem_at,
 )
@@ -278,7 +279,7 @@ def submit_booking():
     repeat = booking_for_submission(db.session, form.ensure_submission_key())
     if repeat is not None:
         return show_repeat(repeat)
-    rules = load_rules(db.session)
+    rules, location = current_settings(db.session)
     timezone = valid_timezone(form.timezone.data) or rules.timezone
     form.timezone.data = timezone
     slot = parse_slot(form.slot.data)
@@ -290,7 +291,7 @@ def submit_booking():
         form.rendered.data = render_stamp(current_app.secret_key, now)
         return render_details(form, rules, now, slug, timezone, slot, status=400)
     valid = form.validate()
-    phone = visitor_phone(form)
+    phone = visitor_phone(form, location)
     valid = valid and not form.phone.errors
     # A valid form goes straight to book_call, whose check under the lock is the one that
     # counts; an invalid one is checked here too, so the visitor sees every problem at once.
@@ -315,8 +316,10 @@ def submit_booking():
         phone=phone,
     )
     try:
+        # With an inline sender the emails are composed by it, after this answer.
+        planner = None if outbox_delivery.active else plan_emails
         booked = book_call(
-            db.session, booking_request, now=now, plan_emails=plan_emails, limits=booking_limits()
+            db.session, booking_request, now=now, plan_emails=planner, limits=booking_limits()
         )
     except SlotUnavailable as error:
         message = SLOT_MESSAGES.get(error.code, SLOT_MESSAGES["taken"])
@@ -331,10 +334,9 @@ def submit_booking():
     return redirect(url_for("booking.confirmed", token=booked.token), code=303)
 
 
-def visitor_phone(form) -> str | None:
+def visitor_phone(form, location) -> str | None:
     """The visitor's number in E.164 when the owner calls them (then it is required);
     otherwise nothing is kept, whatever was sent."""
-    location = load_location(db.session)
     if location is None or not location.owner_calls:
         return None
     if form.phone.errors:

@@ -11,9 +11,10 @@ and per client, counted under a lock so that racing submissions cannot both pass
 A booking's transaction stays small, since every other booking waits for its lock: it
 writes the call, the lead, the first link and a marker that emails are owed. The emails
 (two invites, the brief) are composed after the commit, outside the lock, and swapped
-for the marker in a second short transaction. If that never happens (the process died,
-the database went away in between), the outbox's next pass pays the debt: nothing the
-visitor was told is booked goes without its emails.
+for the marker in a second short transaction: by the request itself, or (the site with
+an inline sender) by that sender's thread after the visitor has their answer. If that
+never happens (the process died, the database went away in between), the outbox's next
+pass pays the debt: nothing the visitor was told is booked goes without its emails.
 """
 
 import logging
@@ -28,11 +29,12 @@ from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
+from domain.booking.location import CallLocation, load_location
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_busy
 from domain.content.counters import local_day, upsert_counts
-from domain.leads.details import lead_for_booking, normalise_email
+from domain.leads.details import new_lead_for_booking, normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import OWED, cancel_pending, enqueue, message_values
@@ -41,7 +43,7 @@ from domain.platform.database import (
     lock_for_transaction,
     serialised_write,
 )
-from models import Booking, Lead, LeadEvent, OutboxMessage
+from models import AvailabilitySettings, Booking, Lead, LeadEvent, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +169,32 @@ def busy_bookings(
     return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
 
 
+# The owner's rules and call location as this process last read them, by database, with
+# the settings row's updated_at at the time: a booking reads that one column instead of
+# the whole row, and parses the hours again only after the owner saved them.
+_settings_read: dict[str, tuple[datetime, AvailabilityRules, CallLocation | None]] = {}
+
+
+def current_settings(session: Session) -> tuple[AvailabilityRules, CallLocation | None]:
+    """The owner's availability rules and call location as stored now (load_rules,
+    load_location), from this process's copy while the settings row is unchanged."""
+    stamp = session.scalar(
+        select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1)
+    )
+    database = str(session.get_bind().url)
+    kept = _settings_read.get(database)
+    if stamp is not None and kept is not None and kept[0] == stamp:
+        return kept[1], kept[2]
+    rules, location = load_rules(session), load_location(session)
+    if stamp is not None:
+        _settings_read[database] = (stamp, rules, location)
+    return rules, location
+
+
+def current_rules(session: Session) -> AvailabilityRules:
+    return current_settings(session)[0]
+
+
 # The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
 # domain.booking.availability allows) fits in a day: an earlier start cannot reach a slot.
 LONGEST_SPAN = timedelta(days=1)
@@ -240,14 +268,18 @@ def book_call(
     request: BookingRequest,
     *,
     now: datetime,
-    plan_emails: EmailPlanner,
+    plan_emails: EmailPlanner | None,
     limits: BookingLimits = BookingLimits(),
 ) -> Booked:
     """Book the call (committed), then compose its emails; a failure of the second step
-    leaves the debt for the outbox's next pass and still returns the booking."""
+    leaves the debt for the outbox's next pass and still returns the booking.
+
+    Without `plan_emails` the emails are left owed for a sender to compose after the
+    answer (the inline sender does it at once, the outbox worker after OWED_GRACE): the
+    request then costs only the booking's own transaction."""
     with kept_after_commit(session):  # the emails are composed from what it just wrote
         booked = _book_with_retry(session, request, now, limits)
-        if booked.created:
+        if booked.created and plan_emails is not None:
             try:
                 pay_owed_emails(session, booked.booking_id, plan_emails=plan_emails, now=now)
             except Exception:
@@ -282,8 +314,7 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     )
     email_key = normalise_email(request.email)
     with serialised_write(session):
-        lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
-        rules = load_rules(session)
+        rules = current_rules(session)
         problem = slot_problem_at(session, rules, now, request.start)
         if problem:
             # A repeat of a booked submission finds its own call in the slot. A repeat
@@ -292,9 +323,15 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
             if repeat is not None:
                 return Booked(repeat.lead, repeat, created=False)
             raise SlotUnavailable(problem)
+        # Taken only now, so that bookings of one client wait on each other for the lead,
+        # the counts and the writes alone: the slot is PostgreSQL's exclusion constraint's
+        # to guard (SQLite's writers are one at a time from BEGIN IMMEDIATE on).
+        lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
         existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
         check_limits(session, existing_lead, request.client_key, limits, now)
-        lead = existing_lead or lead_for_booking(session, request, fit.score, fit.engagement, now)
+        lead = existing_lead or new_lead_for_booking(
+            session, request, fit.score, fit.engagement, now
+        )
         booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
         session.add(booking)
         token = mint_link(session, booking, now)

@@ -28,6 +28,12 @@ def lead_for_booking(session, request, score: int, engagement: str, now: datetim
     lead = lead_by_email(session, request.email)
     if lead is not None:
         return lead
+    return new_lead_for_booking(session, request, score, engagement, now)
+
+
+def new_lead_for_booking(session, request, score: int, engagement: str, now) -> Lead:
+    """A new lead from this booking's details, added to the session; for a caller that has
+    just found no lead of this address (under the booking's lock), so need not look again."""
     attribution = request.attribution
     lead = Lead(
         email_normalised=normalise_email(request.email),

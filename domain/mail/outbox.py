@@ -15,8 +15,9 @@ fresh links (domain/booking/links.py) and a failed attempt deletes them again.
 
 A row of status "owed" is not a message but a debt: a booking committed it in place of
 its emails, which are composed after the commit (domain/booking/calls.py). Senders never
-claim it; a pass finds the debts left longer than OWED_GRACE (the request that made one
-died before paying it) and has the payer registered for its kind compose the emails.
+claim it; the inline sender pays a new booking's debt right after its request answers
+(outbox_delivery.py), and a pass finds the debts left longer than OWED_GRACE (whoever
+was to pay one died first) and has the payer registered for its kind compose the emails.
 
 A message of channel "caldav" is not an email but a write of its booking into the owner's
 CalDAV calendar (domain/calendar/caldav_write.py): claimed, retried and recorded the same
@@ -403,6 +404,22 @@ def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> i
         .limit(limit)
     ).all()
     session.commit()
+    return _pay(session, debts, now)
+
+
+def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime) -> int:
+    """Compose the emails these bookings still owe, at once: the inline sender, right after
+    the answers to the requests that left them owed. Returns how many were paid."""
+    debts = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.booking_id).where(
+            OutboxMessage.status == OWED, OutboxMessage.booking_id.in_(list(booking_ids))
+        )
+    ).all()
+    session.commit()
+    return _pay(session, debts, now)
+
+
+def _pay(session: Session, debts, now: datetime) -> int:
     paid = 0
     for kind, booking_id in debts:
         payer = OWED_PAYERS.get(kind)

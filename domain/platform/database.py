@@ -113,12 +113,15 @@ def lock_for_transaction(session: Session, *names: str) -> None:
     """Hold named locks until the transaction ends, so that a count-then-insert under the
     same names cannot interleave (PostgreSQL advisory locks; SQLite's BEGIN IMMEDIATE
     already serialises every such write)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql" or not names:
         return
-    for name in sorted(set(names)):  # one order everywhere: no deadlock between two names
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
-        )
+    # One statement, one round trip: the locks are taken left to right in the select list,
+    # in one order everywhere, so two transactions cannot deadlock on two names.
+    ordered = sorted(set(names))
+    locks = ", ".join(
+        f"pg_advisory_xact_lock(hashtextextended(:name{n}, 0))" for n in range(len(ordered))
+    )
+    session.execute(text(f"SELECT {locks}"), {f"name{n}": name for n, name in enumerate(ordered)})
 
 
 def unreachable(error: BaseException) -> bool:

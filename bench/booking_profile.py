@@ -1,0 +1,84 @@
+"""Where one booking POST's CPU goes: cProfile over in-process posts to distinct slots.
+
+Not part of `make bench` (it prints a profile, not figures). On SQLite and, when the test
+server answers, PostgreSQL: BOOKINGS posts through app.test_client(), each to its own free
+slot with its own address, then the functions with the most cumulative and own time.
+The inline sender is off, so what the request itself does is what is profiled; with
+BENCH_PROFILE_INLINE=1 it is on and the sender thread's work is left out of the profile.
+
+    .venv/bin/python -m bench.booking_profile
+"""
+
+import cProfile
+import io
+import os
+import pstats
+import re
+import time
+from contextlib import ExitStack
+
+from bench import bench_app, migrated_postgres, migrated_sqlite
+from bench.booking_post import ANSWERS, slot_values
+from bench.served_pages import SLUG
+
+BOOKINGS = int(os.environ.get("BENCH_PROFILE_BOOKINGS", "200"))
+INLINE = os.environ.get("BENCH_PROFILE_INLINE", "0") == "1"
+SHOWN = 25
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    fields = {}
+    for tag in re.finditer(r"<input[^>]*type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]*)"', tag.group(0))
+        value = re.search(r'value="([^"]*)"', tag.group(0))
+        if name and value:
+            fields[name.group(1)] = value.group(1)
+    return fields
+
+
+def profile(label: str, database_url: str) -> None:
+    slots = slot_values(database_url)[:BOOKINGS]
+    app = bench_app(
+        database_url, WTF_CSRF_ENABLED=False, BOOKING_MIN_SECONDS=0,
+        BOOKING_RATE_LIMIT="1000000 per minute", BOOKING_MAX_UPCOMING_PER_CLIENT=10**6,
+        OUTBOX_SEND_INLINE=INLINE, MAIL_BACKEND="log", SITE_URL="https://bench.localhost",
+        OWNER_EMAIL="owner@bench.localhost", MAIL_FROM="calls@bench.localhost",
+    )  # fmt: skip
+    client = app.test_client()
+    page = client.get("/book", query_string={"article": SLUG, "slot": slots[0]})
+    hidden = hidden_fields(page.get_data(as_text=True))
+    bodies = [
+        {**hidden, **ANSWERS, "slot": slot, "submission_key": f"profile-{n:06d}",
+         "email": f"profile-{n}@analytical-engines.co.uk"}
+        for n, slot in enumerate(slots)
+    ]  # fmt: skip
+    client.post("/book", query_string={"article": SLUG}, data=bodies.pop(0))  # warm up
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    statuses = [
+        client.post("/book", query_string={"article": SLUG}, data=body).status_code
+        for body in bodies
+    ]
+    profiler.disable()
+    cpu = time.process_time() - started
+    if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats' callers/callees views
+        profiler.dump_stats(f"{os.environ['BENCH_PROFILE_OUT']}-{label}.prof")
+    print(f"\n== {label}: {len(bodies)} booking POSTs, statuses {sorted(set(statuses))}, "
+          f"{cpu / len(bodies) * 1000:.1f} ms CPU each (profiled) ==")  # fmt: skip
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(SHOWN)
+        print(out.getvalue())
+
+
+def main() -> None:
+    with ExitStack() as stack:
+        profile("SQLite", stack.enter_context(migrated_sqlite()))
+        postgres = stack.enter_context(migrated_postgres("bench_profile"))
+        if postgres:
+            profile("PostgreSQL", postgres)
+
+
+if __name__ == "__main__":
+    main()
