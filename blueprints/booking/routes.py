@@ -72,12 +72,12 @@ _SETTINGS = LastUsed(4)  # (rules, call location) by availability stamp
 
 
 def stamped_settings():
-    """(stamp, rules, location): the owner's rules and call location read once per change
-    of the availability stamp (which every save of them changes), not on every page."""
+    """(stamp, rules, location): the settings looked up once per change of the availability
+    stamp (which every save of them changes), so a page costs one query, not two."""
     stamp = current_stamp(db.session)
     settings = _SETTINGS.get(stamp)
     if settings is None:
-        settings = (load_rules(db.session), load_location(db.session))
+        settings = current_settings(db.session)
         _SETTINGS.put(stamp, settings)
     return stamp, *settings
 
