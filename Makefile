@@ -45,12 +45,16 @@ test: install-dev test-services test-sqlite test-postgres test-stack
 test-services:
 	bash scripts/ensure-test-services
 
+# Two pytest workers (pytest-xdist) on the 2-core machines this runs on: each worker has its
+# own PostgreSQL schema and Redis database. `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
+
 test-sqlite: install-dev
-	TEST_DATABASE_URL= $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS)
+	TEST_DATABASE_URL= $(BIN)/python -m pytest --ignore=tests/stack -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: install-dev
 	@if bash scripts/postgres-ready; then \
-	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest --ignore=tests/stack $(PYTEST_ARGS); \
+	  TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest --ignore=tests/stack -n $(TEST_WORKERS) $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "PostgreSQL is required in CI but is not reachable on 127.0.0.1:5432" >&2; exit 1; \
 	else \
