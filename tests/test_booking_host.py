@@ -1,10 +1,12 @@
 """The host card of step 1: from content/host.md, checked when the app starts."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from domain.booking.host import HostCardError, load_host_card
+from extensions import db
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "static"
@@ -14,7 +16,6 @@ name: Ada Host
 role: Consultant
 photo: img/host.svg
 photo_alt: Ada Host
-length: 30 minutes
 covers:
   - One
   - Two
@@ -51,9 +52,22 @@ def test_the_shipped_host_file_is_valid():
         (("  - Three\n", ""), "exactly three points"),
         (("img/host.svg", "img/missing.jpg"), "is not a file under static/"),
         (("img/host.svg", "../app.py"), "is not a file under static/"),
+        (("img/host.svg", "/etc/hostname"), "is not a file under static/"),
         (("A short bio.\n", ""), "short bio"),
     ],
 )
 def test_a_mistake_in_the_host_file_is_named(tmp_path, change, message):
     with pytest.raises(HostCardError, match=message):
         load_host_card(write(tmp_path, GOOD.replace(*change)), STATIC)
+
+
+def test_the_card_gives_the_call_length_the_owner_set(app, client, open_hours):
+    from domain.booking.availability import load_values, save_values
+
+    with app.app_context():
+        values = load_values(db.session)
+        save_values(db.session, replace(values, call_minutes=45))
+        db.session.commit()
+    html = client.get("/book").get_data(as_text=True)
+    card = html[html.index("Who you will talk to") :]
+    assert "<dd>45 minutes</dd>" in card

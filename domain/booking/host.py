@@ -10,7 +10,9 @@ from pathlib import Path
 import frontmatter
 from markdown import markdown
 
-REQUIRED = ("name", "role", "photo", "photo_alt", "length", "covers")
+# The call's length and where it happens are the owner's booking settings
+# (/owner/availability), which the card shows, so they are never written twice.
+REQUIRED = ("name", "role", "photo", "photo_alt", "covers")
 
 
 class HostCardError(ValueError):
@@ -23,7 +25,6 @@ class HostCard:
     role: str
     photo: str  # a path under static/
     photo_alt: str
-    length: str
     covers: tuple[str, ...]
     bio_html: str  # rendered from the owner's own Markdown
 
@@ -44,7 +45,8 @@ def load_host_card(path: Path, static_folder: Path) -> HostCard:
     ):
         raise HostCardError(f"{path}: 'covers' needs exactly three points, one per line")
     photo = str(post.metadata["photo"])
-    if ".." in Path(photo).parts or not (static_folder / photo).is_file():
+    inside = not Path(photo).is_absolute() and ".." not in Path(photo).parts
+    if not inside or not (static_folder / photo).is_file():
         raise HostCardError(f"{path}: the photo {photo!r} is not a file under static/")
     if not post.content.strip():
         raise HostCardError(f"{path}: please write a short bio below the front matter")
@@ -53,7 +55,6 @@ def load_host_card(path: Path, static_folder: Path) -> HostCard:
         role=str(post.metadata["role"]),
         photo=photo,
         photo_alt=str(post.metadata["photo_alt"]),
-        length=str(post.metadata["length"]),
         covers=tuple(covers),
         bio_html=markdown(post.content),
     )
