@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
 from domain.booking.location import CallLocation, load_location
+from domain.booking.picker import busy_between
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_busy
@@ -151,22 +152,7 @@ def busy_bookings(
 ) -> list[Busy]:
     """Every span the owner is busy: active calls, and busy times from their calendars."""
     horizon_end = now + rules.min_notice + timedelta(days=rules.horizon_days + 2)
-    # Only the three times: this runs on every picker page and inside the booking lock.
-    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
-        Booking.status == "active",
-        Booking.blocked_until > now - timedelta(days=1),
-        Booking.starts_at < horizon_end,
-    )
-    if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    buffer = timedelta(minutes=rules.buffer_minutes)
-    # The slot check adds today's buffer to `end`; the stored span may carry an older one.
-    calls = [
-        Busy(start, max(end, blocked_until - buffer))
-        for start, end, blocked_until in session.execute(query)
-    ]
-    # The owner's own calendars block times too, with the same buffer, but are not calls.
-    return calls + calendar_busy(session, now - timedelta(days=1), horizon_end)
+    return busy_between(session, rules, now - timedelta(days=1), horizon_end, excluding)
 
 
 # The owner's rules and call location as this process last read them, by database, with

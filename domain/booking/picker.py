@@ -73,7 +73,9 @@ def busy_between(
     session: Session, rules: AvailabilityRules, start: datetime, end: datetime,
     excluding: int | None = None,
 ) -> list[Busy]:  # fmt: skip
-    """Active calls and calendar busy times that can reach [start, end): one month's."""
+    """Active calls and calendar busy times that can reach [start, end): a month's for the
+    picker, the whole horizon for the booking check. Only the three times are read: this
+    runs on every picker page and inside the booking lock."""
     query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
         Booking.status == "active",
         Booking.blocked_until > start,
@@ -82,6 +84,7 @@ def busy_between(
     if excluding is not None:
         query = query.where(Booking.id != excluding)
     buffer = timedelta(minutes=rules.buffer_minutes)
+    # The slot check adds today's buffer to a call's end; the stored span may carry an older one.
     calls = [
         Busy(begin, max(finish, blocked_until - buffer))
         for begin, finish, blocked_until in session.execute(query)
