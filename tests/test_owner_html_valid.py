@@ -109,10 +109,14 @@ def keep_two_factor_pages(client, keep) -> None:
 
 def test_every_owner_page_passes_the_nu_html_checker(app, client, owner_account, tmp_path):
     lead_id = populate_owner_pages(app)
-    pages = owner_pages(app, client, lead_id)
+    assert_pages_pass_the_nu_checker(owner_pages(app, client, lead_id), tmp_path)
+
+
+def assert_pages_pass_the_nu_checker(pages: dict, folder) -> None:
+    """`pages` maps a label to (html, status): each is written to `folder` and checked."""
     files = []
     for label, (html, _status) in pages.items():
-        path = tmp_path / f"{label}.html"
+        path = folder / f"{label}.html"
         path.write_text(html, encoding="utf-8")
         files.append(path)
     errors = check_html(files)
