@@ -11,7 +11,9 @@ as most readers arriving from search do.
 1. Article page (200) vs hello-world GET; 304 (If-None-Match: the page's ETag) vs 200;
    GET /book (the time picker) and GET /book?day=<a day with times> vs hello-world GET.
 2. Article page vs nginx, both with `Connection: close` (wrk sends it; nginx also closes
-   from its side, keepalive_timeout 0, as gunicorn's sync workers always do).
+   from its side, keepalive_timeout 0, as gunicorn's sync workers always do); and hello
+   world vs the same nginx, which is the ceiling of that ratio for any app under this
+   gunicorn: most of a closed connection's cost is gunicorn's own (accept, parse, write).
 3. The same answers without a server: WSGI calls in this process, microseconds each (the
    Python a request costs, beside hello world's), where a busy machine blurs wrk's figures.
 Plus the page's weight: HTML and the stylesheets it links, raw and gzip-compressed.
@@ -148,11 +150,15 @@ def run() -> list[Figure]:
                 closed = interleaved(ROUNDS, [
                     ("nginx", measure(static.base_url + ARTICLE, [CLOSE])),
                     ("article", measure(site.base_url + ARTICLE, [CLOSE])),
+                    ("hello", measure(hello.base_url + "/", [CLOSE])),
                 ])  # fmt: skip
         views = views_counted(database_url)  # the servers have stopped: every buffer flushed
     hello_get = "Flask hello-world GET"
     figures = compared("article page 200", results, "article", "hello", hello_get)
     figures += compared("article page, Connection: close", closed, "article", "nginx",
+                        "nginx static file, Connection: close")  # fmt: skip
+    # The ceiling of that ratio for any app under this gunicorn: its own per-connection work.
+    figures += compared("Flask hello-world GET, Connection: close", closed, "hello", "nginx",
                         "nginx static file, Connection: close")  # fmt: skip
     figures += compared("article 304 (If-None-Match)", results, "304", "article",
                         "article page 200")  # fmt: skip

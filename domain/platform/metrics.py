@@ -71,6 +71,9 @@ class AppMetrics:
         self.processes: Gauge | None = None  # made at the first request (_mark_process)
         self._marked_pid: int | None = None
         self._lock = threading.Lock()
+        # Labelled children by labels: `labels()` takes a lock and builds a key per call,
+        # a visible part of a page served from the cache. Few label sets (endpoints).
+        self._request_series: dict[tuple[str, str, str], object] = {}
 
     @classmethod
     def for_this_process(cls) -> "AppMetrics":
@@ -81,7 +84,10 @@ class AppMetrics:
     ) -> None:
         self._mark_process()
         labels = (endpoint or "none", method_label(method), status_class(status))
-        self.request_seconds.labels(*labels).observe(seconds)
+        series = self._request_series.get(labels)
+        if series is None:
+            series = self._request_series[labels] = self.request_seconds.labels(*labels)
+        series.observe(seconds)
 
     def count_booking(self, source_article: str | None) -> None:
         self.bookings.labels(source_article or "none").inc()
