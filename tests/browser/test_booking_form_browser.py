@@ -5,45 +5,25 @@ and axe finds nothing at phone and desktop width, light and dark."""
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from extensions import db
 from models import Booking
+from tests.browser.booking_pages import (
+    SCHEMES,
+    WIDTHS,
+    check_page,
+    focused_name,
+    manage_url_of,
+    open_step_two,
+    tab_to,
+)
 from tests.browser.checks import (
-    assert_no_axe_violations,
-    assert_no_horizontal_scroll,
     record_console_errors,
 )
 
 pytestmark = pytest.mark.browser
-
-SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
-WIDTHS = (375, 1280)
-SCHEMES = ("light", "dark")
-
-
-def open_step_two(page: Page, live_server: str) -> None:
-    page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
-    page.locator("section.time-list a.time").first.click()
-    expect(page.get_by_role("group", name="Your call")).to_be_visible()
-
-
-def manage_url_of(visitor) -> str:
-    return visitor.book().headers["Location"].removesuffix("/confirmed")
-
-
-def tab_to(page: Page, text: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's name starts with `text`, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "() => { const el = document.activeElement;"
-            " return (el.labels && el.labels[0] ? el.labels[0].innerText : el.innerText) || ''; }"
-        )
-        if focused.strip().startswith(text):
-            return
-    raise AssertionError(f"{limit} Tabs never reached {text!r}")
 
 
 def test_step_two_fits_a_laptop_screen_with_the_fold_closed(new_context, live_server, open_hours):
@@ -90,8 +70,7 @@ def test_cancel_by_keyboard_with_a_reason(app, new_context, live_server, visitor
     tab_to(page, "Why are you cancelling?")
     page.keyboard.type("The project was paused.")
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => document.activeElement.innerText")
-    assert focused.strip() == "Cancel the call"
+    assert focused_name(page) == "Cancel the call"
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Your call is cancelled")
     with app.app_context():
@@ -118,10 +97,7 @@ def test_step_two_manage_and_cancel_are_accessible(
     console_errors = record_console_errors(page)
 
     def check(label: str) -> None:
-        where = f"{label} ({scheme}, {width}px)"
-        screenshot(page, f"{label}-{scheme}")
-        assert_no_horizontal_scroll(page, where)
-        assert_no_axe_violations(page, where)
+        check_page(page, screenshot, label, scheme, width)
 
     open_step_two(page, live_server)
     check("step-two")

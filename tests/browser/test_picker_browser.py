@@ -3,12 +3,11 @@ without a second load, days swapped in place with focus on the first time, Back,
 keyboard, axe and screenshots at phone and desktop width, light and dark."""
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from tests.browser.booking_pages import SCHEMES, WIDTHS, documents_requested, expected_labels
 from tests.browser.checks import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
@@ -16,27 +15,6 @@ from tests.browser.checks import (
 )
 
 pytestmark = pytest.mark.browser
-
-WIDTHS = (375, 1280)
-SCHEMES = ("light", "dark")
-
-
-def documents_requested(page: Page) -> list[str]:
-    """Every document (page) request the tab makes: a reload or redirect shows up here."""
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if r.resource_type == "document" else None)
-    return seen
-
-
-def expected_labels(page: Page, zone: str) -> list[str]:
-    """Each shown time's instant, written in `zone` on a 24-hour clock (Python's zoneinfo)."""
-    instants = page.locator("#times time").evaluate_all("ts => ts.map(t => t.dateTime)")
-    return [
-        datetime.fromisoformat(i.replace("Z", "+00:00"))
-        .astimezone(ZoneInfo(zone))
-        .strftime("%H:%M")
-        for i in instants
-    ]
 
 
 @pytest.mark.parametrize(
