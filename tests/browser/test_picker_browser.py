@@ -5,9 +5,15 @@ keyboard, axe and screenshots at phone and desktop width, light and dark."""
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.booking_pages import SCHEMES, WIDTHS, documents_requested, expected_labels
+from tests.browser.booking_pages import (
+    SCHEMES,
+    WIDTHS,
+    documents_requested,
+    expected_labels,
+    focused_name,
+)
 from tests.browser.checks import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
@@ -72,6 +78,124 @@ def test_choosing_a_day_swaps_the_times_in_place_and_back_returns(
     page.go_back()
     expect(page.locator("#picker-body")).to_have_attribute("data-day", first_day)
     assert len(documents) == 1, documents
+
+
+def choose_day(page: Page, index: int) -> str:
+    """Click the calendar's `index`th day with times; returns its date once it is shown."""
+    day = page.locator("a[data-day]").nth(index)
+    chosen = day.get_attribute("data-day")
+    day.click()
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", chosen)
+    return chosen
+
+
+def expect_day_in_zone(page: Page, day: str, zone: str, place: str) -> None:
+    """The picker shows `day`, its times labelled in `zone`, the list and the note agreeing."""
+    body = page.locator("#picker-body")
+    expect(body).to_have_attribute("data-day", day)
+    expect(body).to_have_attribute("data-timezone", zone)
+    expect(page.get_by_label("Your time zone")).to_have_value(zone)
+    expect(page.locator("[data-zone-label]")).to_contain_text(place)
+    expect(page.locator('[aria-current="date"]')).to_have_attribute("data-day", day)
+    shown = page.locator("#times time").all_inner_texts()
+    assert shown and shown == expected_labels(page, zone)
+
+
+def test_back_after_a_zone_change_shows_the_previous_day_in_the_chosen_zone(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    page.get_by_label("Your time zone").select_option("Asia/Kolkata")
+    expect_day_in_zone(page, first_day, "Asia/Kolkata", "Kolkata")
+    second_day = choose_day(page, 1)
+    expect_day_in_zone(page, second_day, "Asia/Kolkata", "Kolkata")
+
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Asia/Kolkata", "Kolkata")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "Asia/Kolkata", "Kolkata")
+    assert len(documents) == 1, documents
+
+
+def test_back_after_a_detected_zone_and_a_zone_change_keeps_the_chosen_zone(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="America/Los_Angeles", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    expect(page.locator("#picker-body")).to_have_attribute("data-timezone", "America/Los_Angeles")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    page.get_by_label("Your time zone").select_option("Australia/Adelaide")
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    choose_day(page, 1)
+
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    page.reload()  # the address itself keeps the day and the chosen zone
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    assert len(documents) == 2, documents  # the first load and the reload, nothing else
+
+
+def test_a_zone_chosen_after_two_days_holds_all_the_way_back(new_context, live_server, open_hours):
+    """The zone is the visitor's setting, not a step: Back undoes days, never the zone."""
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    second_day = choose_day(page, 1)
+    third_day = choose_day(page, 2)
+    page.get_by_label("Your time zone").select_option("America/Los_Angeles")
+    expect_day_in_zone(page, third_day, "America/Los_Angeles", "Los Angeles")
+
+    page.go_back()
+    expect_day_in_zone(page, second_day, "America/Los_Angeles", "Los Angeles")
+    page.go_back()
+    expect_day_in_zone(page, first_day, "America/Los_Angeles", "Los Angeles")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "America/Los_Angeles", "Los Angeles")
+
+
+def test_back_after_two_day_choices_returns_to_each_day_and_forward_again(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    second_day = choose_day(page, 1)
+    third_day = choose_day(page, 2)
+    expect(page).to_have_url(re.compile(rf"day={third_day}"))
+
+    page.go_back()
+    expect_day_in_zone(page, second_day, "Europe/London", "London")
+    expect(page).to_have_url(re.compile(rf"day={second_day}"))
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Europe/London", "London")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "Europe/London", "London")
+    page.go_forward()
+    expect_day_in_zone(page, third_day, "Europe/London", "London")
+    assert len(documents) == 1, documents
+
+
+def test_skip_link_on_the_picker_moves_on_without_reloading_the_times(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "/book/times" in r.url else None)
+    page.goto(f"{live_server}/book")
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Skip to content"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#main$"))
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Your time zone"
+    page.wait_for_timeout(300)  # time for a fetch the hash change must not start
+    assert fetched == []
+    expect(page).to_have_url(re.compile(r"#main$"))
 
 
 def test_keyboard_only_books_from_day_to_time(new_context, live_server, open_hours):
