@@ -111,6 +111,15 @@ def tab_to(page: Page, text: str, limit: int = 60) -> None:
     raise AssertionError(f"{limit} Tabs never reached {text!r}")
 
 
+def tab_to_element(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focused element matches the CSS `selector`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{limit} Tabs never reached {selector!r}")
+
+
 def documents_requested(page: Page) -> list[str]:
     """Every document (page) request the tab makes: a reload or redirect shows up here."""
     seen: list[str] = []

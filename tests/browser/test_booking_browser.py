@@ -26,7 +26,10 @@ from tests.browser.booking_pages import (
     cancel_from_manage_page,
     check_page,
     fill_details,
+    focused_name,
     pick_day_and_first_time,
+    tab_to,
+    tab_to_element,
 )
 from tests.browser.checks import (
     record_console_errors,
@@ -131,6 +134,45 @@ def test_booking_without_javascript_keeps_answers_beside_the_errors(
     stored = booking_row(app)
     assert (stored.visitor_timezone, stored.status) == ("Asia/Kolkata", "active")
     assert console_errors == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_keyboard_alone_books_a_call(app, new_context, live_server, open_hours, javascript):
+    context = new_context(java_script_enabled=javascript, timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    page.goto(f"{live_server}/book?timezone=Asia/Kolkata")
+    tab_to_element(page, "a[data-day]:not([aria-current])")
+    day = page.evaluate("document.activeElement.dataset.day")
+    page.keyboard.press("Enter")
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", day)
+    first_time = page.locator("section.time-list a.time").first
+    if not javascript:
+        # The page lands on #times, so the next Tab is the day's first time.
+        expect(page).to_have_url(re.compile(r"#times$"))
+        page.keyboard.press("Tab")
+    expect(first_time).to_be_focused()  # with the script, focus is there at once
+    slot = first_time.locator("time").get_attribute("datetime")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("group", name="Your call")).to_contain_text("Asia/Kolkata")
+    for label in ("Your name", "Work email", "Company", "Your role"):
+        tab_to(page, label)
+        page.keyboard.type(ANSWERS[label])
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Company size"
+    page.keyboard.press("ArrowDown")  # the first size; a closed list changes in place
+    tab_to(page, "I agree that Saed Shafane")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Book the call"
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your call is booked, {ANSWERS['Your name']}"
+    )
+    stored = booking_row(app)
+    assert stored.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") == slot
+    assert (stored.visitor_timezone, stored.email) == ("Asia/Kolkata", ANSWERS["Work email"])
 
 
 @pytest.mark.parametrize("width", WIDTHS)
