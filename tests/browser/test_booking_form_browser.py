@@ -42,6 +42,26 @@ def test_step_two_fits_a_laptop_screen_with_the_fold_closed(new_context, live_se
     expect(page.get_by_label("Anything else we should know?")).to_be_hidden()
 
 
+TYPEFACES = """() => {
+  const family = el => getComputedStyle(el).fontFamily;
+  return { interface: family(document.querySelector(".site-header")),
+           hints: Array.from(document.querySelectorAll(".hint"), family) };
+}"""
+
+
+def test_hints_on_booking_pages_share_the_interface_typeface(new_context, live_server, visitor):
+    """Small print in the serif of the articles reads as a misprint beside the form's hints."""
+    page = new_context().new_page()
+    open_step_two(page, live_server)
+    manage_url = live_server + manage_url_of(visitor)
+    for where in ("step 2", "manage"):
+        if where == "manage":
+            page.goto(manage_url)
+        fonts = page.evaluate(TYPEFACES)
+        assert fonts["hints"], where
+        assert set(fonts["hints"]) == {fonts["interface"]}, (where, fonts)
+
+
 def test_the_fold_opens_by_keyboard(new_context, live_server, open_hours):
     page = new_context(viewport={"width": 1280, "height": 800}).new_page()
     open_step_two(page, live_server)
