@@ -62,6 +62,15 @@ def test_hints_on_booking_pages_share_the_interface_typeface(new_context, live_s
         assert set(fonts["hints"]) == {fonts["interface"]}, (where, fonts)
 
 
+def test_change_link_lines_up_with_the_time_on_a_phone(new_context, live_server, open_hours):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    open_step_two(page, live_server)
+    time_box = page.locator(".chosen-when strong").bounding_box()
+    change_box = page.get_by_role("link", name="Change the time").bounding_box()
+    assert change_box["y"] >= time_box["y"] + time_box["height"]  # on a line of its own
+    assert abs(change_box["x"] - time_box["x"]) < 1, (change_box, time_box)
+
+
 def test_the_fold_opens_by_keyboard(new_context, live_server, open_hours):
     page = new_context(viewport={"width": 1280, "height": 800}).new_page()
     open_step_two(page, live_server)
