@@ -10,6 +10,11 @@
   var select = picker.querySelector("[data-zone-select]");
   var hour12 = clockOfLocale();
   var pending = null;
+  // The address (path and query) of what is shown: a popstate that keeps it only moved the
+  // hash (the skip link, #times), and must not fetch or rewrite anything.
+  var shownAddress = currentAddress();
+
+  function currentAddress() { return window.location.pathname + window.location.search; }
 
   function body() { return picker.querySelector("#picker-body"); }
 
@@ -59,7 +64,9 @@
   }
 
   // Put the server's calendar and times for `pageUrl` in place; `focusTimes` moves focus to
-  // the first time (after a day or month is chosen), not after a zone change.
+  // the first time (after a day or month is chosen), not after a zone change. `push` makes
+  // a new history entry (a day, a month); `replace` rewrites the current one's address (a
+  // zone), so a reload or Back shows what the visitor chose.
   function show(pageUrl, options) {
     if (pending) pending.abort();
     pending = new AbortController();
@@ -78,6 +85,8 @@
       relabel(zone());
       picker.removeAttribute("aria-busy");
       if (options.push) window.history.pushState({ picker: true }, "", pageAddress(pageUrl));
+      if (options.replace) window.history.replaceState(window.history.state, "", pageAddress(pageUrl));
+      shownAddress = currentAddress();
       if (options.focusTimes) {
         var first = body().querySelector("a.time") || body().querySelector("#times");
         if (first) first.focus();
@@ -101,6 +110,13 @@
     if (day) day.value = body().getAttribute("data-day") || "";
   }
 
+  // The same page in `timeZone`: the zone is the visitor's setting, carried to every day.
+  function inZone(pageUrl, timeZone) {
+    var url = new URL(pageUrl, window.location.href);
+    url.searchParams.set("timezone", timeZone);
+    return url.href;
+  }
+
   function zoneAddress(timeZone) {
     var params = new URLSearchParams(new FormData(form));
     params.set("timezone", timeZone);
@@ -119,18 +135,21 @@
   if (form && select) {
     // The list changes only what is shown, in place: an arrow key never loads a page.
     select.addEventListener("change", function () {
-      show(zoneAddress(select.value), { push: false, focusTimes: false, fallback: false });
+      show(zoneAddress(select.value), { replace: true, focusTimes: false, fallback: false });
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      show(zoneAddress(select.value), { push: false, focusTimes: true, fallback: true });
+      show(zoneAddress(select.value), { replace: true, focusTimes: true, fallback: true });
     });
     addSearch();
     addClockToggle();
   }
 
+  // Back and Forward step through the days and months seen, in the zone chosen last: an
+  // entry made before a zone change still holds the old zone in its address.
   window.addEventListener("popstate", function () {
-    show(window.location.href, { push: false, focusTimes: false, fallback: true });
+    if (currentAddress() === shownAddress) return;
+    show(inZone(window.location.href, zone()), { replace: true, focusTimes: false, fallback: true });
   });
 
   function addSearch() {
@@ -154,7 +173,7 @@
       });
       if (firstMatch && select.value !== firstMatch.value) {
         select.value = firstMatch.value;
-        show(zoneAddress(select.value), { push: false, focusTimes: false, fallback: false });
+        show(zoneAddress(select.value), { replace: true, focusTimes: false, fallback: false });
       }
     });
     tools.appendChild(label);
@@ -186,11 +205,7 @@
   var asked = new URLSearchParams(window.location.search).has("timezone");
   if (detected && !asked && detected !== zone()) {
     relabel(detected);
-    var url = new URL(window.location.href);
-    url.searchParams.set("timezone", detected);
-    show(url.href, { push: false, focusTimes: false, fallback: false }).then(function () {
-      window.history.replaceState(window.history.state, "", pageAddress(url.href));
-    });
+    show(inZone(window.location.href, detected), { replace: true, focusTimes: false, fallback: false });
   } else {
     relabel(zone());
   }

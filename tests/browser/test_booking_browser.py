@@ -8,88 +8,34 @@ width, and photographed into test-artifacts/screenshots.
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from extensions import db
 from models import Booking
+from tests.browser.booking_pages import (
+    ANSWERS,
+    BAD_EMAIL,
+    COMPANY_SIZE,
+    CONSENT,
+    SCHEMES,
+    SEED_SLUG,
+    SITUATIONS,
+    WIDTHS,
+    booking_row,
+    cancel_from_manage_page,
+    check_page,
+    fill_details,
+    focused_name,
+    pick_day_and_first_time,
+    tab_to,
+    tab_to_element,
+)
 from tests.browser.checks import (
-    assert_no_axe_violations,
-    assert_no_horizontal_scroll,
     record_console_errors,
 )
 
 pytestmark = pytest.mark.browser
-
-SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
-WIDTHS = (375, 1280)
-SCHEMES = ("light", "dark")
-ANSWERS = {
-    "Your name": "Grace Hopper",
-    "Work email": "grace@compilers.example.com",
-    "Company": "Compilers Inc",
-    "Your role": "Chief Technology Officer",
-    "Anything else we should know?": "Three pilots, no shared platform; where do we start?",
-}
-COMPANY_SIZE = "51-200"
-SITUATIONS = (
-    "Scaling AI across multiple departments simultaneously",
-    "Existing AI investments are not compounding or integrating",
-)
-CONSENT = re.compile(r"^I agree that Saed Shafane may store my answers")
-BAD_EMAIL = "grace@"
-
-
-def open_prepare(page: Page) -> None:
-    """Unfold "Help me prepare (optional)" unless a redisplay left it open."""
-    fold = page.locator("details.prepare")
-    if fold.get_attribute("open") is None:
-        fold.locator("summary").click()
-
-
-def cancel_from_manage_page(page: Page) -> None:
-    """Manage page -> the confirmation page -> cancelled."""
-    page.get_by_role("link", name="Cancel this call").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your call?")
-    page.get_by_role("button", name="Cancel the call").click()
-
-
-def fill_details(page: Page, *, email: str, consent: bool) -> None:
-    open_prepare(page)
-    for label, value in ANSWERS.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_label("Work email").fill(email)
-    page.get_by_label("Company size").select_option(COMPANY_SIZE)
-    for situation in SITUATIONS:
-        page.get_by_role("checkbox", name=situation).check()
-    page.get_by_role("checkbox", name=CONSENT).set_checked(consent)
-
-
-def pick_day_and_first_time(page: Page, day_index: int = 1) -> str:
-    """Choose a day other than the preselected one, then its first time; returns the time."""
-    days = page.get_by_role("navigation", name="Days with free times").locator("a[data-day]")
-    days.nth(day_index).click()
-    expect(days.nth(day_index)).to_have_attribute("aria-current", "date")
-    expect(page.locator('[aria-current="date"]')).to_have_count(1)
-    first_time = page.locator("section.time-list a.time").first
-    # The label follows the visitor's clock (12 or 24 hours); the next pages show 24 hours.
-    time_text = first_time.locator("time").evaluate(TWENTY_FOUR_HOURS)
-    assert re.fullmatch(r"\d\d:\d\d", time_text)
-    first_time.click()
-    return time_text
-
-
-TWENTY_FOUR_HOURS = """time => new Intl.DateTimeFormat("en-GB", {
-  hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  timeZone: document.querySelector("#picker-body").dataset.timezone,
-}).format(new Date(time.dateTime))"""
-
-
-def booking_row(app) -> Booking:
-    with app.app_context():
-        found = db.session.scalars(select(Booking)).one()
-        db.session.expunge(found)
-        return found
 
 
 def test_reader_books_a_call_from_the_article_and_cancels_it(
@@ -190,6 +136,45 @@ def test_booking_without_javascript_keeps_answers_beside_the_errors(
     assert console_errors == []
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_keyboard_alone_books_a_call(app, new_context, live_server, open_hours, javascript):
+    context = new_context(java_script_enabled=javascript, timezone_id="Asia/Kolkata")
+    page = context.new_page()
+    page.goto(f"{live_server}/book?timezone=Asia/Kolkata")
+    tab_to_element(page, "a[data-day]:not([aria-current])")
+    day = page.evaluate("document.activeElement.dataset.day")
+    page.keyboard.press("Enter")
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", day)
+    first_time = page.locator("section.time-list a.time").first
+    if not javascript:
+        # The page lands on #times, so the next Tab is the day's first time.
+        expect(page).to_have_url(re.compile(r"#times$"))
+        page.keyboard.press("Tab")
+    expect(first_time).to_be_focused()  # with the script, focus is there at once
+    slot = first_time.locator("time").get_attribute("datetime")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("group", name="Your call")).to_contain_text("Asia/Kolkata")
+    for label in ("Your name", "Work email", "Company", "Your role"):
+        tab_to(page, label)
+        page.keyboard.type(ANSWERS[label])
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Company size"
+    page.keyboard.press("ArrowDown")  # the first size; a closed list changes in place
+    tab_to(page, "I agree that Saed Shafane")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Book the call"
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Your call is booked, {ANSWERS['Your name']}"
+    )
+    stored = booking_row(app)
+    assert stored.starts_at.strftime("%Y-%m-%dT%H:%M:%SZ") == slot
+    assert (stored.visitor_timezone, stored.email) == ("Asia/Kolkata", ANSWERS["Work email"])
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_booking_pages_are_accessible_and_fit_the_screen(
@@ -200,10 +185,7 @@ def test_booking_pages_are_accessible_and_fit_the_screen(
     console_errors = record_console_errors(page)
 
     def check(label: str) -> None:
-        where = f"{label} ({scheme}, {width}px)"
-        screenshot(page, f"{label}-{scheme}")
-        assert_no_horizontal_scroll(page, where)
-        assert_no_axe_violations(page, where)
+        check_page(page, screenshot, label, scheme, width)
 
     page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
     expect(page.get_by_role("heading", level=1)).to_have_text("Book a strategy call")
@@ -269,9 +251,7 @@ def test_time_taken_meanwhile_offers_other_times_with_answers_kept(
     expect(page.get_by_role("checkbox", name=CONSENT)).to_be_checked()
     other_times = chosen.get_by_role("radio")
     expect(other_times.first).to_be_visible()
-    screenshot(page, f"alternatives-{scheme}")
-    assert_no_horizontal_scroll(page, f"alternatives ({scheme}, {width}px)")
-    assert_no_axe_violations(page, f"alternatives ({scheme}, {width}px)")
+    check_page(page, screenshot, "alternatives", scheme, width)
 
     other_times.first.check()
     page.get_by_role("button", name="Book the call").click()
@@ -282,7 +262,7 @@ def test_time_taken_meanwhile_offers_other_times_with_answers_kept(
         assert len(db.session.scalars(select(Booking)).all()) == 2
 
 
-@pytest.mark.parametrize("width", (375, 1280))
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_link_pages_are_accessible_and_fit_the_screen(
     new_context, live_server, screenshot, open_hours, visitor, scheme, width
@@ -292,10 +272,7 @@ def test_link_pages_are_accessible_and_fit_the_screen(
     page = new_context(**options).new_page()
 
     def check(label: str) -> None:
-        where = f"{label} ({scheme}, {width}px)"
-        screenshot(page, f"{label}-{scheme}")
-        assert_no_horizontal_scroll(page, where)
-        assert_no_axe_violations(page, where)
+        check_page(page, screenshot, label, scheme, width)
 
     page.goto(f"{live_server}/booking/{'x' * 43}")  # answered 404, as it must be
     expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")

@@ -5,45 +5,25 @@ and axe finds nothing at phone and desktop width, light and dark."""
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from extensions import db
 from models import Booking
+from tests.browser.booking_pages import (
+    SCHEMES,
+    WIDTHS,
+    check_page,
+    focused_name,
+    manage_url_of,
+    open_step_two,
+    tab_to,
+)
 from tests.browser.checks import (
-    assert_no_axe_violations,
-    assert_no_horizontal_scroll,
     record_console_errors,
 )
 
 pytestmark = pytest.mark.browser
-
-SEED_SLUG = "ai-systems-architect-vs-ai-engineer"
-WIDTHS = (375, 1280)
-SCHEMES = ("light", "dark")
-
-
-def open_step_two(page: Page, live_server: str) -> None:
-    page.goto(f"{live_server}/book?article={SEED_SLUG}&timezone=Europe/London")
-    page.locator("section.time-list a.time").first.click()
-    expect(page.get_by_role("group", name="Your call")).to_be_visible()
-
-
-def manage_url_of(visitor) -> str:
-    return visitor.book().headers["Location"].removesuffix("/confirmed")
-
-
-def tab_to(page: Page, text: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's name starts with `text`, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "() => { const el = document.activeElement;"
-            " return (el.labels && el.labels[0] ? el.labels[0].innerText : el.innerText) || ''; }"
-        )
-        if focused.strip().startswith(text):
-            return
-    raise AssertionError(f"{limit} Tabs never reached {text!r}")
 
 
 def test_step_two_fits_a_laptop_screen_with_the_fold_closed(new_context, live_server, open_hours):
@@ -60,6 +40,35 @@ def test_step_two_fits_a_laptop_screen_with_the_fold_closed(new_context, live_se
     for label in ("Your name", "Work email", "Company", "Your role", "Company size"):
         expect(page.get_by_label(label, exact=True)).to_be_visible()
     expect(page.get_by_label("Anything else we should know?")).to_be_hidden()
+
+
+TYPEFACES = """() => {
+  const family = el => getComputedStyle(el).fontFamily;
+  return { interface: family(document.querySelector(".site-header")),
+           hints: Array.from(document.querySelectorAll(".hint"), family) };
+}"""
+
+
+def test_hints_on_booking_pages_share_the_interface_typeface(new_context, live_server, visitor):
+    """Small print in the serif of the articles reads as a misprint beside the form's hints."""
+    page = new_context().new_page()
+    open_step_two(page, live_server)
+    manage_url = live_server + manage_url_of(visitor)
+    for where in ("step 2", "manage"):
+        if where == "manage":
+            page.goto(manage_url)
+        fonts = page.evaluate(TYPEFACES)
+        assert fonts["hints"], where
+        assert set(fonts["hints"]) == {fonts["interface"]}, (where, fonts)
+
+
+def test_change_link_lines_up_with_the_time_on_a_phone(new_context, live_server, open_hours):
+    page = new_context(viewport={"width": 375, "height": 800}).new_page()
+    open_step_two(page, live_server)
+    time_box = page.locator(".chosen-when strong").bounding_box()
+    change_box = page.get_by_role("link", name="Change the time").bounding_box()
+    assert change_box["y"] >= time_box["y"] + time_box["height"]  # on a line of its own
+    assert abs(change_box["x"] - time_box["x"]) < 1, (change_box, time_box)
 
 
 def test_the_fold_opens_by_keyboard(new_context, live_server, open_hours):
@@ -90,8 +99,7 @@ def test_cancel_by_keyboard_with_a_reason(app, new_context, live_server, visitor
     tab_to(page, "Why are you cancelling?")
     page.keyboard.type("The project was paused.")
     page.keyboard.press("Tab")
-    focused = page.evaluate("() => document.activeElement.innerText")
-    assert focused.strip() == "Cancel the call"
+    assert focused_name(page) == "Cancel the call"
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Your call is cancelled")
     with app.app_context():
@@ -118,10 +126,7 @@ def test_step_two_manage_and_cancel_are_accessible(
     console_errors = record_console_errors(page)
 
     def check(label: str) -> None:
-        where = f"{label} ({scheme}, {width}px)"
-        screenshot(page, f"{label}-{scheme}")
-        assert_no_horizontal_scroll(page, where)
-        assert_no_axe_violations(page, where)
+        check_page(page, screenshot, label, scheme, width)
 
     open_step_two(page, live_server)
     check("step-two")

@@ -3,12 +3,17 @@ without a second load, days swapped in place with focus on the first time, Back,
 keyboard, axe and screenshots at phone and desktop width, light and dark."""
 
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.booking_pages import (
+    SCHEMES,
+    WIDTHS,
+    documents_requested,
+    expected_labels,
+    focused_name,
+)
 from tests.browser.checks import (
     assert_no_axe_violations,
     assert_no_horizontal_scroll,
@@ -17,26 +22,22 @@ from tests.browser.checks import (
 
 pytestmark = pytest.mark.browser
 
-WIDTHS = (375, 1280)
-SCHEMES = ("light", "dark")
 
+def hold_picker_script(page: Page):
+    """Keep picker.js waiting until the returned function is called: what the visitor sees
+    before the script runs stays on screen to be checked."""
+    held = []
+    page.route("**/static/js/picker.js*", lambda route: held.append(route))
 
-def documents_requested(page: Page) -> list[str]:
-    """Every document (page) request the tab makes: a reload or redirect shows up here."""
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if r.resource_type == "document" else None)
-    return seen
+    def release() -> None:
+        for _ in range(100):  # the route reaches this handler while Playwright waits
+            if held:
+                held[0].continue_()
+                return
+            page.wait_for_timeout(20)
+        raise AssertionError("the page never asked for picker.js")
 
-
-def expected_labels(page: Page, zone: str) -> list[str]:
-    """Each shown time's instant, written in `zone` on a 24-hour clock (Python's zoneinfo)."""
-    instants = page.locator("#times time").evaluate_all("ts => ts.map(t => t.dateTime)")
-    return [
-        datetime.fromisoformat(i.replace("Z", "+00:00"))
-        .astimezone(ZoneInfo(zone))
-        .strftime("%H:%M")
-        for i in instants
-    ]
+    return release
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,16 @@ def test_visitor_zone_is_shown_in_place_without_a_second_load(
     page = new_context(timezone_id=zone, locale="en-GB").new_page()
     errors = record_console_errors(page)
     documents = documents_requested(page)
-    page.goto(f"{live_server}/book")
+    release_script = hold_picker_script(page)
+    page.goto(f"{live_server}/book", wait_until="commit")
+
+    # Before the script runs, the server's labels are right for the zone they name: Saed's.
+    expect(page.locator("#times time").first).to_be_attached()
+    expect(page.locator("[data-zone-label]")).to_have_text(re.compile(r"London \(GMT\+0\)"))
+    shown = page.locator("#times time").all_inner_texts()
+    assert shown and shown == expected_labels(page, "Europe/London")
+
+    release_script()
     expect(page.locator("[data-zone-label]")).to_have_text(re.compile(offset))
     expect(page.get_by_label("Your time zone")).to_have_value(zone)
     expect(page.locator("#picker-body")).to_have_attribute("data-timezone", zone)
@@ -96,14 +106,122 @@ def test_choosing_a_day_swaps_the_times_in_place_and_back_returns(
     assert len(documents) == 1, documents
 
 
-def test_keyboard_only_books_from_day_to_time(new_context, live_server, open_hours):
+def choose_day(page: Page, index: int) -> str:
+    """Click the calendar's `index`th day with times; returns its date once it is shown."""
+    day = page.locator("a[data-day]").nth(index)
+    chosen = day.get_attribute("data-day")
+    day.click()
+    expect(page.locator("#picker-body")).to_have_attribute("data-day", chosen)
+    return chosen
+
+
+def expect_day_in_zone(page: Page, day: str, zone: str, place: str) -> None:
+    """The picker shows `day`, its times labelled in `zone`, the list and the note agreeing."""
+    body = page.locator("#picker-body")
+    expect(body).to_have_attribute("data-day", day)
+    expect(body).to_have_attribute("data-timezone", zone)
+    expect(page.get_by_label("Your time zone")).to_have_value(zone)
+    expect(page.locator("[data-zone-label]")).to_contain_text(place)
+    expect(page.locator('[aria-current="date"]')).to_have_attribute("data-day", day)
+    shown = page.locator("#times time").all_inner_texts()
+    assert shown and shown == expected_labels(page, zone)
+
+
+def test_back_after_a_zone_change_shows_the_previous_day_in_the_chosen_zone(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    page.get_by_label("Your time zone").select_option("Asia/Kolkata")
+    expect_day_in_zone(page, first_day, "Asia/Kolkata", "Kolkata")
+    second_day = choose_day(page, 1)
+    expect_day_in_zone(page, second_day, "Asia/Kolkata", "Kolkata")
+
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Asia/Kolkata", "Kolkata")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "Asia/Kolkata", "Kolkata")
+    assert len(documents) == 1, documents
+
+
+def test_back_after_a_detected_zone_and_a_zone_change_keeps_the_chosen_zone(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="America/Los_Angeles", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    expect(page.locator("#picker-body")).to_have_attribute("data-timezone", "America/Los_Angeles")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    page.get_by_label("Your time zone").select_option("Australia/Adelaide")
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    choose_day(page, 1)
+
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    page.reload()  # the address itself keeps the day and the chosen zone
+    expect_day_in_zone(page, first_day, "Australia/Adelaide", "Adelaide")
+    assert len(documents) == 2, documents  # the first load and the reload, nothing else
+
+
+def test_a_zone_chosen_after_two_days_holds_all_the_way_back(new_context, live_server, open_hours):
+    """The zone is the visitor's setting, not a step: Back undoes days, never the zone."""
     page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
     page.goto(f"{live_server}/book")
-    page.locator("a[data-day]").nth(1).focus()
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    second_day = choose_day(page, 1)
+    third_day = choose_day(page, 2)
+    page.get_by_label("Your time zone").select_option("America/Los_Angeles")
+    expect_day_in_zone(page, third_day, "America/Los_Angeles", "Los Angeles")
+
+    page.go_back()
+    expect_day_in_zone(page, second_day, "America/Los_Angeles", "Los Angeles")
+    page.go_back()
+    expect_day_in_zone(page, first_day, "America/Los_Angeles", "Los Angeles")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "America/Los_Angeles", "Los Angeles")
+
+
+def test_back_after_two_day_choices_returns_to_each_day_and_forward_again(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    documents = documents_requested(page)
+    page.goto(f"{live_server}/book")
+    first_day = page.locator("#picker-body").get_attribute("data-day")
+    second_day = choose_day(page, 1)
+    third_day = choose_day(page, 2)
+    expect(page).to_have_url(re.compile(rf"day={third_day}"))
+
+    page.go_back()
+    expect_day_in_zone(page, second_day, "Europe/London", "London")
+    expect(page).to_have_url(re.compile(rf"day={second_day}"))
+    page.go_back()
+    expect_day_in_zone(page, first_day, "Europe/London", "London")
+    page.go_forward()
+    expect_day_in_zone(page, second_day, "Europe/London", "London")
+    page.go_forward()
+    expect_day_in_zone(page, third_day, "Europe/London", "London")
+    assert len(documents) == 1, documents
+
+
+def test_skip_link_on_the_picker_moves_on_without_reloading_the_times(
+    new_context, live_server, open_hours
+):
+    page = new_context(timezone_id="Europe/London", locale="en-GB").new_page()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "/book/times" in r.url else None)
+    page.goto(f"{live_server}/book")
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Skip to content"
     page.keyboard.press("Enter")
-    expect(page.locator("a.time").first).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("group", name="Your call")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"#main$"))
+    page.keyboard.press("Tab")
+    assert focused_name(page) == "Your time zone"
+    page.wait_for_timeout(300)  # time for a fetch the hash change must not start
+    assert fetched == []
+    expect(page).to_have_url(re.compile(r"#main$"))
 
 
 def test_arrow_key_in_the_zone_list_never_loads_a_page(new_context, live_server, open_hours):
@@ -129,34 +247,28 @@ def test_clock_toggle_switches_between_24_and_12_hours(new_context, live_server,
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", SCHEMES)
-# axe runs as a script in the page, so it needs JavaScript; the no-JS page is the same
-# markup before picker.js adds the search box and clock toggle.
-@pytest.mark.parametrize("javascript", [True], ids=["js"])
 def test_step_one_passes_axe_and_is_photographed(
-    new_context, live_server, open_hours, screenshot, width, scheme, javascript
+    new_context, live_server, open_hours, screenshot, width, scheme
 ):
+    """With picker.js; test_booking_without_script_browser.py checks the page without it."""
     context = new_context(
         viewport={"width": width, "height": 800},
         color_scheme=scheme,
-        java_script_enabled=javascript,
         timezone_id="Asia/Kolkata",
         locale="en-GB",
     )
     page = context.new_page()
     page.goto(f"{live_server}/book")
-    if javascript:
-        expect(page.locator("#picker-body")).to_have_attribute("data-timezone", "Asia/Kolkata")
+    expect(page.locator("#picker-body")).to_have_attribute("data-timezone", "Asia/Kolkata")
     assert_no_horizontal_scroll(page, f"/book at {width}px")
     assert_no_axe_violations(page, f"/book at {width}px, {scheme}")
+    calendar = page.locator("nav.day-list").bounding_box()
+    times = page.locator("#times").bounding_box()
     if width == 375:
         # On a phone the times sit right under the calendar, not a screen further down.
-        calendar = page.locator("nav.day-list").bounding_box()
-        times = page.locator("#times").bounding_box()
         assert 0 <= times["y"] - (calendar["y"] + calendar["height"]) < 40
     else:
         # Side by side on a laptop, the first time above the fold.
-        calendar = page.locator("nav.day-list").bounding_box()
-        times = page.locator("#times").bounding_box()
         assert times["x"] > calendar["x"] + calendar["width"]
         assert page.locator("a.time").first.bounding_box()["y"] < 800
-    screenshot(page, f"{scheme}-{'js' if javascript else 'nojs'}")
+    screenshot(page, f"{scheme}-js")
