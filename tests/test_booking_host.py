@@ -71,3 +71,24 @@ def test_the_card_gives_the_call_length_the_owner_set(app, client, open_hours):
     html = client.get("/book").get_data(as_text=True)
     card = html[html.index("Who you will talk to") :]
     assert "<dd>45 minutes</dd>" in card
+
+
+def test_the_booking_pages_name_the_host_from_the_file_not_the_code(app, client, visitor, tmp_path):
+    """A new owner edits content/host.md; no page still names the first one."""
+    app.extensions["host_card"] = load_host_card(write(tmp_path, GOOD), STATIC)
+    picker = client.get("/book").get_data(as_text=True)
+    assert "conversation with Ada Host about" in picker
+    assert '<meta name="description" content="Pick a time for a 30-minute AI strategy ' \
+           'conversation with Ada Host.">' in picker
+    slot = visitor.free_slots()[0]
+    details = client.get("/book", query_string={"slot": slot, "timezone": "Asia/Kolkata"})
+    assert "for Ada (" in details.get_data(as_text=True)
+    manage_url = visitor.book(slot, timezone="Asia/Kolkata").headers["Location"].removesuffix("/confirmed")
+    manage = client.get(manage_url).get_data(as_text=True)
+    assert "<dt>Ada’s time</dt>" in manage
+    cancel = client.get(f"{manage_url}/cancel").get_data(as_text=True)
+    assert "Ada reads every reason." in cancel
+    # The brand and the consent's data controller are the site's (config), not the host's.
+    old_host = ("with Saed", "for Saed", "Saed’s time", "Saed reads", "Saed calls", "Saed will")
+    for page in (picker, details.get_data(as_text=True), manage, cancel):
+        assert not [phrase for phrase in old_host if phrase in page]

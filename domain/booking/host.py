@@ -28,6 +28,11 @@ class HostCard:
     covers: tuple[str, ...]
     bio_html: str  # rendered from the owner's own Markdown
 
+    @property
+    def first_name(self) -> str:
+        """How the booking pages name the host in a sentence ("Saed reads every reason")."""
+        return self.name.split()[0]
+
 
 def load_host_card(path: Path, static_folder: Path) -> HostCard:
     try:
