@@ -5,14 +5,18 @@ GET /book/times?day= (the fragment the picker script swaps in) against hello-wor
 the site as bench/served_pages.py runs it (production settings, `--workers 2`, sync
 workers, a migrated SQLite database, the owner's hours open every day) with 300 calls
 booked over the horizon, so the month's busy query has rows to read. Interleaved rounds,
-medians (see bench/README.md). Plus the weight of /book: HTML, CSS and JS, gzipped.
+medians (see bench/README.md). The same answers without a server too: WSGI calls in this
+process, microseconds each beside hello world's (the Python a request costs, which a busy
+machine blurs less than wrk's figures). Plus the weight of /book: HTML, CSS and JS, gzipped.
 """
 
 import gzip
+import os
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
-from bench import Figure, interleaved, migrated_sqlite, print_figures, servers, wrk
+from bench import Figure, interleaved, median, migrated_sqlite, print_figures, servers, wrk
 from bench.served_pages import (
     ROUNDS,
     STATIC,
@@ -21,6 +25,8 @@ from bench.served_pages import (
     measure,
     open_every_day,
     site_settings,
+    timed,
+    wsgi_environ,
 )
 
 NAME = "book_picker"
@@ -86,10 +92,36 @@ def run() -> list[Figure]:
                 ("book", measure(site.base_url + "/book")),
                 ("times", measure(site.base_url + times)),
             ])  # fmt: skip
+        calls = in_process(database_url, times)
     hello_get = "Flask hello-world GET"
     figures = compared("GET /book (month picker)", results, "book", "hello", hello_get)
     figures += compared("GET /book/times?day= (fragment)", results, "times", "hello", hello_get)
+    hello_call = "Flask hello-world GET, in process"
+    for name, label in (("book", "GET /book"), ("times", "GET /book/times?day=")):
+        figures.append(Figure(NAME, f"{label}, in process: per call", median(calls[name]), "us",
+                              hello_call, median(calls["hello"])))  # fmt: skip
     return figures + page_weight(page)
+
+
+def in_process(database_url: str, times: str) -> dict[str, list[float]]:
+    """Microseconds per WSGI call (no cookie, as wrk), hello world's beside the picker's,
+    over interleaved rounds. Request lines go to /dev/null, as a write."""
+    from bench import bench_app
+    from bench.hello_app import app as hello
+
+    path, query = times.split("?", 1)
+    stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115
+    try:
+        site = bench_app(database_url, COUNTER_FLUSH_SECONDS=3600)
+        calls = {
+            "hello": (hello, wsgi_environ("/")),
+            "book": (site, wsgi_environ("/book")),
+            "times": (site, wsgi_environ(path, QUERY_STRING=query)),
+        }
+        return interleaved(ROUNDS * 3, [(name, timed(*call)) for name, call in calls.items()])
+    finally:
+        sys.stderr.close()
+        sys.stderr = stderr
 
 
 if __name__ == "__main__":

@@ -135,22 +135,6 @@ def test_a_slot_booked_is_gone_from_the_next_fast_page_in_this_and_another_proce
         db.engine.dispose()
 
 
-def test_the_owners_new_day_off_shows_on_the_next_fast_page(app, visitor):
-    from domain.booking.availability import load_values, save_values
-
-    slot = visitor.free_slots()[0]
-    day = slot[:10]
-    for _ in range(2):
-        assert slot in offered(app, "/book", day)
-    with app.app_context():
-        values = load_values(db.session)
-        values.dates_off = [day]
-        save_values(db.session, values)
-        db.session.commit()
-    for path in PICKER:
-        assert slot not in offered(app, path, day)
-
-
 def clicks(app) -> int:
     with app.app_context():
         app.extensions["counters"].flush()
