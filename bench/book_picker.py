@@ -14,7 +14,9 @@ import gzip
 import os
 import re
 import sys
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench import Figure, interleaved, median, migrated_sqlite, print_figures, servers, wrk
 from bench.served_pages import (
@@ -87,20 +89,58 @@ def run() -> list[Figure]:
             fragment_status = fetch(site.base_url + times)[0]
             if status != 200 or fragment_status != 200:
                 raise RuntimeError(f"/book answered {status}, {times} {fragment_status}")
+            cpu: dict[str, list[float]] = {"hello": [], "book": [], "times": []}
             results = interleaved(ROUNDS, [
-                ("hello", measure(hello.base_url + "/")),
-                ("book", measure(site.base_url + "/book")),
-                ("times", measure(site.base_url + times)),
+                ("hello", with_cpu(hello, "/", cpu["hello"])),
+                ("book", with_cpu(site, "/book", cpu["book"])),
+                ("times", with_cpu(site, times, cpu["times"])),
             ])  # fmt: skip
         calls = in_process(database_url, times)
     hello_get = "Flask hello-world GET"
     figures = compared("GET /book (month picker)", results, "book", "hello", hello_get)
     figures += compared("GET /book/times?day= (fragment)", results, "times", "hello", hello_get)
     hello_call = "Flask hello-world GET, in process"
+    hello_cpu = "Flask hello-world GET, its workers' CPU"
     for name, label in (("book", "GET /book"), ("times", "GET /book/times?day=")):
+        figures.append(Figure(NAME, f"{label}: workers' CPU per request", median(cpu[name]),
+                              "us", hello_cpu, median(cpu["hello"])))  # fmt: skip
         figures.append(Figure(NAME, f"{label}, in process: per call", median(calls[name]), "us",
                               hello_call, median(calls["hello"])))  # fmt: skip
     return figures + page_weight(page)
+
+
+def with_cpu(server, path: str, per_request: list[float]):
+    """`measure` for one wrk run, also noting the CPU its gunicorn workers spent per request
+    (user + system, from /proc): what the machine's other load blurs least."""
+    one_round = measure(server.base_url + path)
+
+    def measured(number: int):
+        workers = worker_pids(server.pid)
+        before = cpu_seconds(workers)
+        result = one_round(number)
+        per_request.append((cpu_seconds(workers) - before) / max(result.requests, 1) * 1e6)
+        return result
+
+    return measured
+
+
+def worker_pids(master: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        with suppress(OSError, IndexError, ValueError):
+            if entry.isdigit() and int(proc_stat(int(entry))[1]) == master:
+                found.append(int(entry))
+    return found
+
+
+def proc_stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name (state, ppid, ...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = sum(int(f[11]) + int(f[12]) for f in map(proc_stat, pids))  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def in_process(database_url: str, times: str) -> dict[str, list[float]]:
