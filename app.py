@@ -31,6 +31,7 @@ from extensions import (
     rate_limit_storage_options,
 )
 from fast_pages import FastArticlePages, remember_visit
+from fast_picker import FastPickerPages
 from models import modelled_name
 from observability import current_request_id, register_request_observation
 
@@ -121,10 +122,13 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_fast_pages(app: Flask) -> None:
-    # Before register_extensions, so that ProxyFix wraps it and it sees the client's scheme
-    # and address as Flask does. It reads the library, counters and metrics per request.
+    # Before register_extensions, so that ProxyFix wraps them and they see the client's
+    # scheme and address as Flask does. They read the library, counters and metrics per
+    # request (the picker's also the database, once register_extensions has bound it).
     if app.config.get("FAST_ARTICLE_PAGES", True):
         app.wsgi_app = FastArticlePages(app, app.wsgi_app)
+    if app.config.get("FAST_PICKER_PAGES", True):
+        app.wsgi_app = FastPickerPages(app, app.wsgi_app)
 
 
 def register_extensions(app: Flask) -> None:

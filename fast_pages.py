@@ -1,12 +1,17 @@
-"""Article pages served before Flask's routing and session machinery.
+"""Pages served before Flask's routing and session machinery.
 
-`FastArticlePages` is WSGI middleware in front of the Flask app. For `GET /library/<slug>`
-it answers from the page cache (domain/content/page_cache.py) with what the full path
-would have sent: the same body and headers, the same view count, the same first-touch
-and articles-read session cookie, the same JSON request line and latency metric. It
-hands the request to Flask whenever it cannot be sure of that: another method or page,
-an owner's session, a session Flask-Login would clear, a remember-me cookie or an
-Authorization header, trusted-host checks, or a page not rendered yet by this process.
+`FastPages` holds what such a page needs to answer exactly as Flask would, on the WSGI
+environ: the session cookie (made once a second for readers without one, not decoded
+again while it needs no change), the request id, the JSON request line, the latency
+metric and the counters' flush. It hands a request to Flask whenever it cannot be sure
+of that: another method or page, an owner's session, a session Flask-Login would clear,
+a remember-me cookie or an Authorization header, trusted-host checks, or a page not
+answered yet by this process. Two pages use it: articles here, and booking's step one
+and its times fragment (fast_picker.py).
+
+`FastArticlePages` answers `GET /library/<slug>` from the page cache
+(domain/content/page_cache.py) with what the full path would have sent: the same body
+and headers, the same view count, the same first-touch and articles-read session cookie.
 A page Flask renders for a reader is kept on the way out, so the first reader of each
 article after a deploy pays for the template and every later one does not.
 """
@@ -14,6 +19,7 @@ article after a deploy pays for the template and every later one does not.
 import logging
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -21,20 +27,20 @@ from flask.sessions import SessionMixin
 from werkzeug.http import dump_cookie
 
 from domain.content.counters import is_crawler
-from domain.content.page_cache import PageCache, cached_page
-from domain.leads.attribution import SEEN_STEP, VISIT_TIMEOUT, track_visit
-from domain.platform.request_log import (
-    JsonLineFormatter,
-    StderrHandler,
-    request_fields,
-    request_id_from,
-)
+from domain.content.page_cache import CachedPage, PageCache, cached_page
+from domain.leads.attribution import SEEN_STEP, VISIT_TIMEOUT, track_visit, with_cta_click
+from domain.platform.request_log import RequestLines, request_id_from
 
 REQUEST_LOG = logging.getLogger("app.requests")
 ARTICLE_PREFIX = "/library/"
 ENDPOINT = "library.article"
 NOT_MODIFIED = "304 NOT MODIFIED"
 OK = "200 OK"
+# What a page view does to the visitor's session: it changes the session in place and
+# returns the counters to add, (slug, column) each, or None when only Flask can tell.
+Touch = Callable[[SessionMixin, object], tuple | None]
+# (Set-Cookie values, counters to add) for one request.
+Visit = tuple[list[str], tuple]
 
 
 class SessionCookies:
@@ -53,57 +59,18 @@ class SessionCookies:
         self.set_cookie(key, expires=0, max_age=0, **options)
 
 
-class FastArticlePages:
+class FastPages:
     """The per-request work is kept to dictionary lookups on the WSGI environ: no Request
-    object, no session decode for a reader without a session cookie (the first-touch cookie
-    is made once a second per referrer and URL), and a revalidation decided by comparing
-    one header with the kept ETag."""
+    object, and no session decode for a reader without a session cookie (the first-touch
+    cookie is made once a second per referrer and URL)."""
 
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.config = app.config
         self.wsgi_app = wsgi_app
-        self.cache = PageCache()
         self.first_visits = FirstVisitCookies()
         self.request_lines = RequestLines()
         self.settled = SettledSessions()
-
-    def __call__(self, environ, start_response):
-        started = time.perf_counter()
-        article = self.article_for(environ)
-        if article is None or not self.reader_without_account(environ):
-            return self.wsgi_app(environ, start_response)
-        place, version = self.page_key(article, environ)
-        page = self.cache.get(place, version)
-        if page is None:
-            return self.render_and_keep(environ, start_response, article, place, version)
-        not_modified = page.matches(environ.get("HTTP_IF_NONE_MATCH"))
-        cookies = self.session_cookies(environ, article.slug, rendered=not not_modified)
-        if cookies is None:
-            return self.wsgi_app(environ, start_response)
-        if not is_crawler(environ.get("HTTP_USER_AGENT")):
-            self.app.extensions["counters"].add(article.slug, "views")
-        request_id = environ.get("HTTP_X_REQUEST_ID")
-        # A fresh id as request_id_from makes one (32 hex digits), without a UUID object.
-        request_id = request_id_from(request_id) if request_id else os.urandom(16).hex()
-        headers = page.headers_for(request_id, not_modified=not_modified)
-        if cookies:
-            headers.extend(("Set-Cookie", cookie) for cookie in cookies)
-        if not_modified:
-            start_response(NOT_MODIFIED, headers)
-            self.after_answer(environ, request_id, 304, None, started)
-            return []
-        start_response(OK, headers)
-        self.after_answer(environ, request_id, 200, len(page.body), started)
-        return [page.body]
-
-    def article_for(self, environ):
-        if environ.get("REQUEST_METHOD") != "GET":
-            return None
-        path = environ.get("PATH_INFO", "")
-        if not path.startswith(ARTICLE_PREFIX):
-            return None
-        return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
 
     def reader_without_account(self, environ) -> bool:
         """Nothing in the request that Flask-Login or a host check would act on. The raw
@@ -116,55 +83,71 @@ class FastArticlePages:
             or remember in environ.get("HTTP_COOKIE", "")
         )
 
-    def owner_is_signed_in(self, request) -> bool:
-        session = self.app.session_interface.open_session(self.app, request)
-        return session is None or "_user_id" in session
+    def open_session(self, environ):
+        request = self.app.request_class(environ)
+        return request, self.app.session_interface.open_session(self.app, request)
 
-    def page_key(self, article, environ) -> tuple[tuple, tuple]:
-        place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
-        year = time.gmtime().tm_year  # the footer's year (UTC, as the template's)
-        return place, (article.fingerprint, self.config["PAGE_FINGERPRINT"], year)
-
-    def session_cookies(self, environ, slug: str, *, rendered: bool) -> list[str] | None:
-        """The Set-Cookie values Flask would send, or None when only Flask can tell.
+    def session_cookies(self, environ, key: tuple, touch: Touch) -> Visit | None:
+        """The Set-Cookie values Flask would send and the counters the view adds, or None
+        when only Flask can tell. `key` is what the page view depends on besides the URL.
 
         A reader without a session cookie (most arrive from search with none) gets the
-        same cookie as any other such reader of this article, from the same referrer and
+        same cookie as any other such reader of this page, from the same referrer and
         URL, in the same second: it is made once a second, not once a request. A reader
         whose cookie needed no change is not decoded again while it still needs none.
         """
         raw = environ.get("HTTP_COOKIE", "")
         if self.config["SESSION_COOKIE_NAME"] not in raw:
-            key = first_visit_key(environ, slug, rendered)
-            if (kept := self.first_visits.get(key)) is not None:
+            first_key = first_visit_key(environ, key)
+            if (kept := self.first_visits.get(first_key)) is not None:
                 return kept
         else:
-            key = None
-            settled_key = (raw, slug, rendered, environ.get("QUERY_STRING"))
+            first_key = None
+            settled_key = (raw, *key, environ.get("QUERY_STRING"))
             if self.settled.holds(settled_key):
-                return []
-        request = self.app.request_class(environ)
-        session = self.app.session_interface.open_session(self.app, request)
+                return [], ()
+        request, session = self.open_session(environ)
         if session is None or "_user_id" in session or "_id" in session:
             return None  # no secret key, or the owner: Flask's own path
-        remember_visit(self.app, session, request, slug)
-        if rendered and not flask_login_marks_stale(session):
+        counts = touch(session, request)
+        if counts is None:
             return None
         cookies = SessionCookies(self.app)
         self.app.session_interface.save_session(self.app, session, cookies)
-        if key is not None:
-            self.first_visits.keep(key, cookies.cookies)
+        visit = (cookies.cookies, counts)
+        if first_key is not None:
+            self.first_visits.keep(first_key, visit)
         elif not cookies.cookies:
             self.settled.keep(settled_key, session.get("visit"))
-        return cookies.cookies
+        return visit
 
-    def after_answer(
-        self, environ, request_id: str, code: int, size: int | None, started: float
-    ) -> None:
+    def answer(self, environ, start_response, endpoint: str, page: CachedPage, visit: Visit,
+               started: float, *, not_modified: bool = False) -> list[bytes]:  # fmt: skip
+        """Send a kept page with this request's id and cookies; count, log and observe it."""
+        cookies, counts = visit
+        for slug, column in counts:
+            self.app.extensions["counters"].add(slug, column)
+        request_id = environ.get("HTTP_X_REQUEST_ID")
+        # A fresh id as request_id_from makes one (32 hex digits), without a UUID object.
+        request_id = request_id_from(request_id) if request_id else os.urandom(16).hex()
+        headers = page.headers_for(request_id, not_modified=not_modified)
+        if cookies:
+            headers.extend(("Set-Cookie", cookie) for cookie in cookies)
+        if not_modified:
+            start_response(NOT_MODIFIED, headers)
+            self.after_answer(environ, endpoint, request_id, 304, None, started)
+            return []
+        start_response(OK, headers)
+        self.after_answer(environ, endpoint, request_id, 200, len(page.body), started)
+        return [page.body]
+
+    def after_answer(self, environ, endpoint: str, request_id: str, code: int,
+                     size: int | None, started: float) -> None:  # fmt: skip
         seconds = time.perf_counter() - started
-        self.app.extensions["metrics"].observe_request(ENDPOINT, "GET", code, seconds)
+        self.app.extensions["metrics"].observe_request(endpoint, "GET", code, seconds)
         if REQUEST_LOG.isEnabledFor(logging.INFO):
-            self.request_lines.write(request_id, environ["PATH_INFO"], code, size, seconds)
+            path = environ["PATH_INFO"]
+            self.request_lines.write(request_id, endpoint, path, code, size, seconds)
         self.flush_counters_if_due()
 
     def flush_counters_if_due(self) -> None:
@@ -177,10 +160,8 @@ class FastArticlePages:
             except Exception:  # a counter must never break a reader's page
                 self.app.logger.exception("could not write article counters; kept for later")
 
-    def render_and_keep(self, environ, start_response, article, place, version):
-        """Flask answers; a full page it renders for a reader is kept for the next one."""
-        if self.owner_is_signed_in(self.app.request_class(environ)):
-            return self.wsgi_app(environ, start_response)  # never the owner's view
+    def answered_by_flask(self, environ, start_response) -> tuple[str | None, list, bytes]:
+        """Flask's whole answer, passed on as it comes and returned to be kept."""
         seen = {}
 
         def remember_start(status, headers, exc_info=None):
@@ -193,131 +174,76 @@ class FastArticlePages:
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
-        if seen.get("status") == OK:
+        return seen.get("status"), seen.get("headers", []), body
+
+
+class FastArticlePages(FastPages):
+    """`GET /library/<slug>`; a revalidation is decided by comparing one header with the
+    kept ETag."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        super().__init__(app, wsgi_app)
+        self.cache = PageCache()
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        article = self.article_for(environ)
+        if article is None or not self.reader_without_account(environ):
+            return self.wsgi_app(environ, start_response)
+        place, version = self.page_key(article, environ)
+        page = self.cache.get(place, version)
+        if page is None:
+            return self.render_and_keep(environ, start_response, article, place, version)
+        not_modified = page.matches(environ.get("HTTP_IF_NONE_MATCH"))
+        rendered = not not_modified
+        touch = self.reading(article.slug, rendered)
+        visit = self.session_cookies(environ, (article.slug, rendered), touch)
+        if visit is None:
+            return self.wsgi_app(environ, start_response)
+        if not is_crawler(environ.get("HTTP_USER_AGENT")):
+            self.app.extensions["counters"].add(article.slug, "views")
+        return self.answer(
+            environ, start_response, ENDPOINT, page, visit, started, not_modified=not_modified
+        )
+
+    def article_for(self, environ):
+        if environ.get("REQUEST_METHOD") != "GET":
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(ARTICLE_PREFIX):
+            return None
+        return self.app.extensions["library"].article(path[len(ARTICLE_PREFIX) :])
+
+    def reading(self, slug: str, rendered: bool) -> Touch:
+        def touch(session, request):
+            remember_visit(self.app, session, request, slug)
+            return () if not rendered or flask_login_marks_stale(session) else None
+
+        return touch
+
+    def owner_is_signed_in(self, request) -> bool:
+        session = self.app.session_interface.open_session(self.app, request)
+        return session is None or "_user_id" in session
+
+    def page_key(self, article, environ) -> tuple[tuple, tuple]:
+        place = (article.slug, environ.get("wsgi.url_scheme"), environ.get("SCRIPT_NAME", ""))
+        year = time.gmtime().tm_year  # the footer's year (UTC, as the template's)
+        return place, (article.fingerprint, self.config["PAGE_FINGERPRINT"], year)
+
+    def render_and_keep(self, environ, start_response, article, place, version):
+        """Flask answers; a full page it renders for a reader is kept for the next one."""
+        if self.owner_is_signed_in(self.app.request_class(environ)):
+            return self.wsgi_app(environ, start_response)  # never the owner's view
+        status, headers, body = self.answered_by_flask(environ, start_response)
+        if status == OK:
             etag = f"{article.fingerprint}-{version[1]}"
-            self.cache.keep(place, cached_page(version, etag, body, seen["headers"]))
+            self.cache.keep(place, cached_page(version, etag, body, headers))
         return [body]
 
 
-def log_request(request_id: str, path: str, code: int, size: int | None, seconds: float):
-    """The request line Flask's path writes (observability.py), through the same handlers."""
-    record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, __file__, 0, "request", None, None)
-    record.request_id = request_id
-    record.fields = request_fields(
-        request_id=request_id,
-        method="GET",
-        endpoint=ENDPOINT,
-        path=path,
-        status=code,
-        seconds=seconds,
-        response_bytes=size,
-    )
-    REQUEST_LOG.handle(record)
-
-
-class RequestLines:
-    """The request line of a kept page, the JSON formatter's own output with three blanks
-    filled in (time, request id, duration) instead of a record formatted per request: the
-    line costs more than the rest of a fast answer. The template is made by that formatter,
-    so it follows any change to it. Used only while the request log is what
-    observability.py sets up (one JSON handler on stderr); otherwise `log_request`."""
-
-    REQUEST_ID = "requestidblank"
-    SECONDS = 98765.4321  # written as "duration_ms":98765432.1
-
-    def __init__(self) -> None:
-        self.templates: dict[tuple, tuple[str, str, str]] = {}
-        self.second: tuple[int, str] = (-1, "")
-
-    def write(self, request_id: str, path: str, code: int, size: int | None, seconds: float):
-        handler = plain_request_log_handler()
-        key = (path, code, size)
-        if handler is not None and key not in self.templates:
-            self.templates[key] = self.template(handler, path, code, size)
-        template = self.templates.get(key) if handler is not None else None
-        if template is None:
-            log_request(request_id, path, code, size, seconds)
-            return
-        before_id, before_duration, tail = template
-        line = "".join(
-            (
-                '{"time":"',
-                self.timestamp(),
-                before_id,
-                request_id,
-                before_duration,
-                repr(round(seconds * 1000, 1)),
-                tail,
-                handler.terminator,
-            )
-        )
-        handler.acquire()
-        try:
-            handler.stream.write(line)
-            handler.stream.flush()
-            return
-        except Exception:  # logging's own error handling decides, as for any other line
-            pass
-        finally:
-            handler.release()
-        log_request(request_id, path, code, size, seconds)
-
-    def template(self, handler, path: str, code: int, size: int | None):
-        """(before the id, before the duration, the rest), or None when the formatter's
-        line does not start with its time or lacks a blank: then every line is formatted."""
-        record = logging.LogRecord(REQUEST_LOG.name, logging.INFO, "", 0, "request", None, None)
-        record.fields = request_fields(
-            request_id=self.REQUEST_ID,
-            method="GET",
-            endpoint=ENDPOINT,
-            path=path,
-            status=code,
-            seconds=self.SECONDS,
-            response_bytes=size,
-        )
-        line = handler.format(record)
-        duration = repr(round(self.SECONDS * 1000, 1))
-        usable = (
-            line.startswith('{"time":"')
-            and line.count(self.REQUEST_ID) == 1
-            and line.count(duration) == 1
-        )
-        if not usable:
-            return None
-        after_time = line[line.index('",') :]
-        before_id, rest = after_time.split(self.REQUEST_ID)
-        before_duration, tail = rest.split(duration)
-        return before_id, before_duration, tail
-
-    def timestamp(self) -> str:
-        """As the formatter writes it: UTC, to the millisecond, made once a second. The
-        second and its text are one tuple, so gunicorn's threads never mix two seconds."""
-        now = time.time()
-        second = int(now)
-        kept, stamp = self.second
-        if kept != second:
-            stamp = datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds")[:-6]
-            self.second = (second, stamp)  # without "+00:00", added below
-        return f"{stamp}.{int((now - second) * 1000):03d}+00:00"
-
-
-def plain_request_log_handler() -> StderrHandler | None:
-    """The request log's only handler, when it is observability.py's JSON one on stderr."""
-    handlers = REQUEST_LOG.handlers
-    if len(handlers) != 1 or REQUEST_LOG.filters or REQUEST_LOG.propagate:
-        return None
-    handler = handlers[0]
-    plain = (
-        type(handler) is StderrHandler
-        and type(handler.formatter) is JsonLineFormatter
-        and not handler.filters
-        and handler.level <= logging.INFO
-    )
-    return handler if plain else None
-
-
 class FirstVisitCookies:
-    """Set-Cookie values for cookieless readers, each kept for the second it was made in.
+    """Set-Cookie values for cookieless readers (with the counters their view adds, the
+    same for every such reader of the URL), each kept for the second it was made in.
 
     Within a second the visit's times ("at", "seen") are those of the first such reader,
     a fraction of a second earlier than their own; the cookie's signature and expiry
@@ -327,16 +253,16 @@ class FirstVisitCookies:
     LIMIT = 1024
 
     def __init__(self) -> None:
-        self.cookies: dict[tuple, tuple[int, list[str]]] = {}
+        self.visits: dict[tuple, tuple[int, Visit]] = {}
 
-    def get(self, key: tuple) -> list[str] | None:
-        kept = self.cookies.get(key)
+    def get(self, key: tuple) -> Visit | None:
+        kept = self.visits.get(key)
         return kept[1] if kept is not None and kept[0] == int(time.time()) else None
 
-    def keep(self, key: tuple, cookies: list[str]) -> None:
-        if len(self.cookies) >= self.LIMIT:
-            self.cookies = {}
-        self.cookies[key] = (int(time.time()), cookies)
+    def keep(self, key: tuple, visit: Visit) -> None:
+        if len(self.visits) >= self.LIMIT:
+            self.visits = {}
+        self.visits[key] = (int(time.time()), visit)
 
 
 class SettledSessions:
@@ -368,12 +294,12 @@ class SettledSessions:
         self.until[key] = (seen + min(SEEN_STEP, VISIT_TIMEOUT)).timestamp()
 
 
-def first_visit_key(environ, slug: str, rendered: bool) -> tuple:
-    """Everything a cookieless reader's first visit is made of (attribution.track_visit)."""
+def first_visit_key(environ, key: tuple) -> tuple:
+    """Everything a cookieless reader's first visit is made of (attribution.track_visit),
+    with the page's own `key`."""
     get = environ.get
     return (
-        slug,
-        rendered,
+        *key,
         get("wsgi.url_scheme"),
         get("QUERY_STRING"),
         get("HTTP_REFERER"),
@@ -399,6 +325,16 @@ def remember_visit(app: Flask, session: SessionMixin, request, slug: str) -> Non
     if updated != visit:  # an unchanged session is not sent back to the reader
         session.permanent = True
         session["visit"] = updated
+
+
+def follow_cta(session: SessionMixin, slug: str | None) -> bool:
+    """Record a click on an article's call to action in the visit: True when this visit had
+    not followed it yet, so it is counted. Flask's /book and the fast path call this one."""
+    visit = with_cta_click(session.get("visit"), slug) if slug else None
+    if visit is None:
+        return False
+    session["visit"] = visit
+    return True
 
 
 def flask_login_marks_stale(session: SessionMixin) -> bool:

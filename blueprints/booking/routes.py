@@ -43,6 +43,7 @@ from domain.leads.attribution import attribution_record
 from domain.mail.outbox import OWED_PAYERS
 from domain.platform.database import rollback_quietly, unreachable
 from extensions import db, limiter, metrics, outbox_delivery
+from fast_pages import follow_cta
 
 
 def pay_booking_debt(session, booking_id: int, now):
@@ -411,14 +412,8 @@ def alternatives_after(slot, rules, now, count: int = 12):
 
 def count_cta_click(slug: str | None) -> None:
     """One call-to-action click per article per visit, however often the page reloads."""
-    if not slug:
-        return
-    visit = dict(session.get("visit") or {})
-    clicked = visit.get("cta", [])
-    if slug in clicked:
-        return
-    session["visit"] = {**visit, "cta": [*clicked, slug][-20:]}
-    current_app.extensions["counters"].add(slug, "cta_clicks")
+    if follow_cta(session, slug):
+        current_app.extensions["counters"].add(slug, "cta_clicks")
 
 
 @bp.errorhandler(429)

@@ -11,7 +11,7 @@ back a value a cache has already seen."""
 
 from uuid import uuid4
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from models import AvailabilitySettings, Booking, BusyInterval
@@ -31,6 +31,33 @@ def current_stamp(session: Session) -> str | None:
     statement machinery has nothing to add to it). None until the first change (an
     emptied table)."""
     return session.connection().execute(_READ).scalar()
+
+
+def stamp_outside_session(engine: Engine) -> str | None:
+    """`current_stamp` for a page answered before Flask (fast_picker.py): one statement on a
+    connection of the app's own pool (its pre-ping, its handling of dead connections), in
+    autocommit, so no ORM session and no transaction: on PostgreSQL one round trip where a
+    session costs BEGIN, SELECT and ROLLBACK. SQLite's connections here are always in
+    autocommit (domain/platform/database.py)."""
+    connection = engine.raw_connection()
+    postgres = engine.dialect.name == "postgresql"
+    try:
+        if postgres:
+            connection.dbapi_connection.autocommit = True
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_READ.text)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            if postgres:
+                connection.dbapi_connection.autocommit = False
+    except Exception:
+        connection.invalidate()  # never back to the pool half-used
+        raise
+    finally:
+        connection.close()
+    return row[0] if row else None
 
 
 def bump(session: Session) -> None:

@@ -1,4 +1,4 @@
-"""Rendered article pages kept in memory, so that a reader is sent bytes, not a template.
+"""Rendered pages kept in memory, so that a reader is sent bytes, not a template.
 
 A page is kept with the headers Flask gave it, so the fast path (fast_pages.py) answers
 with exactly what the full path would. An entry is found by the article, the URL scheme
@@ -7,6 +7,8 @@ it), and is used only while its version still matches: the article file's hash, 
 templates' and static files' hash (both in the ETag) and the year in the footer. An
 edited article, a new template or a new deploy therefore never serves an old page, and a
 new process starts empty. There is at most one entry per article, scheme and root.
+Booking's step one and its times fragment (fast_picker.py) are kept the same way, by URL,
+under the availability stamp and minute they were answered for, with no ETag.
 """
 
 import threading
@@ -73,11 +75,14 @@ def cached_page(version: Hashable, etag: str, body: bytes, headers) -> CachedPag
 
 
 class PageCache:
-    """Thread-safe enough for gunicorn's threads: a dict read and a dict write."""
+    """Thread-safe enough for gunicorn's threads: a dict read and a dict write. With a
+    `limit`, the oldest place goes when a new one would pass it (places made of visitors'
+    URLs must not grow without end)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self.pages: dict[Hashable, CachedPage] = {}
         self.lock = threading.Lock()
+        self.limit = limit
 
     def get(self, place: Hashable, version: Hashable) -> CachedPage | None:
         page = self.pages.get(place)
@@ -85,4 +90,6 @@ class PageCache:
 
     def keep(self, place: Hashable, page: CachedPage) -> None:
         with self.lock:
+            if self.limit and place not in self.pages and len(self.pages) >= self.limit:
+                del self.pages[next(iter(self.pages))]
             self.pages[place] = page

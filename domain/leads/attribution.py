@@ -16,6 +16,7 @@ VISIT_TIMEOUT = timedelta(minutes=30)
 # "Last seen" moves in steps of a minute, so a reader's cookie is not re-sent on every page.
 SEEN_STEP = timedelta(minutes=1)
 MAX_ARTICLES = 20
+MAX_CTA_CLICKS = 20
 MAX_VALUE_LENGTH = 200
 
 
@@ -69,6 +70,16 @@ def visit_expired(state: Mapping, now: datetime, after: timedelta = VISIT_TIMEOU
         return now - datetime.fromisoformat(state["seen"]) > after
     except (KeyError, TypeError, ValueError):
         return True
+
+
+def with_cta_click(state: Mapping | None, slug: str) -> dict | None:
+    """The visit with `slug`'s call to action followed, or None when this visit followed it
+    already: one click per article per visit, however often the page reloads."""
+    state = dict(state or {})
+    clicked = state.get("cta", [])
+    if slug in clicked:
+        return None
+    return {**state, "cta": [*clicked, slug][-MAX_CTA_CLICKS:]}
 
 
 def attribution_record(state: Mapping | None, source_article: str | None) -> dict:
