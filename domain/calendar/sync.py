@@ -23,6 +23,7 @@ from domain.calendar.busy import CalendarDataError, busy_intervals, event_count,
 from domain.calendar.caldav_sync import sync_caldav_busy
 from domain.calendar.feeds import FeedError, FetchOptions, fetch_feed, options_from_settings
 from domain.platform.database import serialised_write
+from domain.platform.utc_text import parse_utc_text, utc_text
 from models import BusyInterval, CalendarFeed
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,14 @@ def busy_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, date
 
 def calendar_busy(session: Session, start: datetime, end: datetime) -> list[Busy]:
     """Every stored busy interval (feeds and CalDAV alike) reaching into [start, end)."""
-    rows = session.execute(
-        select(BusyInterval.starts_at, BusyInterval.ends_at).where(
+    # On the session's connection, as domain.booking.picker.busy_between reads calls.
+    rows = session.connection().execute(
+        select(utc_text(BusyInterval.starts_at), utc_text(BusyInterval.ends_at)).where(
             BusyInterval.ends_at > start, BusyInterval.starts_at < end
         )
     )
-    return [Busy(starts_at, ends_at, is_call=False) for starts_at, ends_at in rows]
+    parse = parse_utc_text
+    return [Busy(parse(starts_at), parse(ends_at), is_call=False) for starts_at, ends_at in rows]
 
 
 def claim_feed(session: Session, feed_id: int, now: datetime, period: timedelta) -> bool:
