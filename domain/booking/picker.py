@@ -81,7 +81,7 @@ def busy_between(
     picker, the whole horizon for the booking check. This runs on every picker page, so
     only the three times are read, as text parsed in one C call each
     (domain/platform/utc_text.py), on the session's connection: plain columns, which the
-    ORM's result machinery (a third of the time at a thousand rows) has nothing to add to."""
+    ORM's result machinery (a quarter of the time at a thousand rows) has nothing to add to."""
     buffer = timedelta(minutes=rules.buffer_minutes)
     parse = parse_utc_text
     rows = session.connection().execute(calls_reaching(start, end, excluding))

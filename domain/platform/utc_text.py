@@ -37,6 +37,6 @@ def _utc_text_sqlite(element, compiler, **kw) -> str:
 @compiles(utc_text, "postgresql")
 def _utc_text_postgresql(element, compiler, **kw) -> str:
     # A timestamp's text is ISO 8601 under the ISO DateStyle, which psycopg's own
-    # timestamptz loader requires too; to_char() costs the server four times as much.
+    # timestamptz loader requires too; to_char() cost the server twice as much here.
     column = compiler.process(element.clauses, **kw)
     return f"(({column} AT TIME ZONE 'UTC')::text || '+00:00')"
