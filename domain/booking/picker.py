@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true, union_all
 from sqlalchemy.orm import Session
 
 from domain.booking.slots import AvailabilityRules, Busy, available_slots
-from domain.calendar.sync import calendar_busy
+from domain.calendar.sync import calendar_spans
 from domain.platform.utc_text import parse_utc_text, utc_text
 from models import Booking
 
@@ -79,25 +79,26 @@ def busy_between(
 ) -> list[Busy]:  # fmt: skip
     """Active calls and calendar busy times that can reach [start, end): a month's for the
     picker, the whole horizon for the booking check. This runs on every picker page, so
-    only the three times are read, as text parsed in one C call each
-    (domain/platform/utc_text.py), on the session's connection: plain columns, which the
-    ORM's result machinery (a quarter of the time at a thousand rows) has nothing to add to."""
+    it is one statement for both, reading only the times, as text parsed in one C call
+    each (domain/platform/utc_text.py), on the session's connection: plain columns, which
+    the ORM's result machinery (a quarter of the time at a thousand rows) adds nothing to."""
     buffer = timedelta(minutes=rules.buffer_minutes)
     parse = parse_utc_text
-    rows = session.connection().execute(calls_reaching(start, end, excluding))
-    # The slot check adds today's buffer to a call's end; the stored span may carry an older one.
-    calls = [
-        Busy(parse(begin), max(parse(finish), parse(blocked_until) - buffer))
-        for begin, finish, blocked_until in rows
+    spans = union_all(calls_reaching(start, end, excluding), calendar_spans(start, end))
+    # The slot check adds today's buffer to a call's end; the stored span may carry an older
+    # one. A calendar busy time's third column is its end again, so it keeps its own end.
+    return [
+        Busy(parse(begin), max(parse(finish), parse(blocked_until) - buffer), is_call)
+        for begin, finish, blocked_until, is_call in session.connection().execute(spans)
     ]
-    return calls + calendar_busy(session, start, end)
 
 
 def calls_reaching(start: datetime, end: datetime, excluding: int | None = None) -> Select:
     """The statement for the active calls whose blocked span meets [start, end): start,
-    end and blocked_until as `utc_text`."""
+    end and blocked_until as `utc_text`, and True (a call)."""
     query = select(
-        utc_text(Booking.starts_at), utc_text(Booking.ends_at), utc_text(Booking.blocked_until)
+        utc_text(Booking.starts_at), utc_text(Booking.ends_at), utc_text(Booking.blocked_until),
+        true(),
     ).where(
         Booking.status == "active",
         # A call keeps at most LONGEST_SPAN busy, so the partial index on active starts
@@ -105,7 +106,7 @@ def calls_reaching(start: datetime, end: datetime, excluding: int | None = None)
         Booking.starts_at >= start - LONGEST_SPAN,
         Booking.starts_at < end,
         Booking.blocked_until > start,
-    )
+    )  # fmt: skip
     if excluding is not None:
         query = query.where(Booking.id != excluding)
     return query
