@@ -85,11 +85,12 @@ def busy_between(
     buffer = timedelta(minutes=rules.buffer_minutes)
     parse = parse_utc_text
     spans = union_all(calls_reaching(start, end, excluding), calendar_spans(start, end))
+    rows = session.connection().execute(spans).all()  # one fetchall, not a fetchone a row
     # The slot check adds today's buffer to a call's end; the stored span may carry an older
     # one. A calendar busy time's third column is its end again, so it keeps its own end.
     return [
         Busy(parse(begin), max(parse(finish), parse(blocked_until) - buffer), is_call)
-        for begin, finish, blocked_until, is_call in session.connection().execute(spans)
+        for begin, finish, blocked_until, is_call in rows
     ]
 
 

@@ -52,7 +52,7 @@ def busy_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, date
 def calendar_busy(session: Session, start: datetime, end: datetime) -> list[Busy]:
     """Every stored busy interval (feeds and CalDAV alike) reaching into [start, end)."""
     # On the session's connection, as domain.booking.picker.busy_between reads them.
-    rows = session.connection().execute(calendar_spans(start, end))
+    rows = session.connection().execute(calendar_spans(start, end)).all()
     parse = parse_utc_text
     return [Busy(parse(begin), parse(finish), is_call=False) for begin, finish, *_ in rows]
 
