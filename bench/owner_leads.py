@@ -68,7 +68,8 @@ PAGES = (
     ("search name fragment 'ovelac'", "/owner/leads?q=ovelac"),
     ("search email fragment 'hopper.12'", "/owner/leads?q=hopper.12"),
     ("search company fragment 'arbour'", "/owner/leads?q=arbour"),
-    ("search 'arbour', sort by fit, page 200", "/owner/leads?q=arbour&sort=score&page=200"),
+    # A search's page numbers stop at SEARCH_MAX_PAGE (5): asking for 200 shows page 5.
+    ("search 'arbour', sort by fit, page 200 asked", "/owner/leads?q=arbour&sort=score&page=200"),
 )
 # Deep pages through Next: the page after each of these, by the link the page offers.
 PRINT_AS_MEASURED = False  # set by main()
@@ -76,7 +77,8 @@ FOLLOWED = (
     ("page 201 by Next, newest first", "/owner/leads?page=200"),
     ("page 201 by Next, sort by fit", "/owner/leads?sort=score&page=200"),
     ("page 201 by Next, sort by next call", "/owner/leads?sort=next_call&page=200"),
-    ("page 201 by Next, search 'arbour'", "/owner/leads?q=arbour&page=200"),
+    ("page 6 by Next (past a search's numbers), search 'arbour'", "/owner/leads?q=arbour&page=5"),
+    ("page 6 by Next, search 'arbour', sort by fit", "/owner/leads?q=arbour&sort=score&page=5"),
 )
 
 

@@ -11,8 +11,8 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from blueprints.owner.fake_leads import insert_fake_leads
-from domain.leads.cursor import Cursor, position_of
-from domain.leads.search import LeadFilter, lead_query, page_of
+from domain.leads.cursor import Cursor, no_call_ahead, position_of
+from domain.leads.search import LeadFilter, lead_query, ordering, page_of
 from extensions import db
 from models import Lead
 from tests.conftest import ARTICLE_SLUG, ON_POSTGRES
@@ -222,6 +222,49 @@ def test_the_next_link_goes_past_the_deepest_numbered_page(app, owner, monkeypat
     assert names_in(third) == shown[2] and "Page 3 of 4" in third
     first = owner.get(previous_link(owner.get(previous_link(third)).get_data(as_text=True)))
     assert names_in(first.get_data(as_text=True)) == shown[0]
+
+
+def test_a_deep_numbered_page_of_a_search_stops_at_its_cap_says_so_and_goes_on(app, owner):
+    """Every fake lead's email ends in ".example": 300 matches, six pages by fit."""
+    with app.app_context():
+        insert_fake_leads(db.session, 300, seed=5, now=NOW, article_slugs=[ARTICLE_SLUG])
+        lead_filter = LeadFilter(q="example", sort="score")
+        expected = [lead.name for lead in db.session.scalars(lead_query(lead_filter, NOW))]
+    assert len(expected) == 300
+    response = owner.get("/owner/leads?q=example&sort=score&page=6")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Page 5 of 6" in html
+    assert "Page numbers of a search stop at page 5." in html
+    assert [unescape(name) for name in names_in(html)] == expected[200:250]
+    assert ">Last</a>" not in html  # Last would be a page number past the cap
+    sixth = owner.get(next_link(html)).get_data(as_text=True)
+    assert [unescape(name) for name in names_in(sixth)] == expected[250:]
+    assert "Page 6 of 6" in sixth and "stop at page" not in sixth
+    # Within the cap, a page number is no surprise and gets no note.
+    third = owner.get("/owner/leads?q=example&sort=score&page=3").get_data(as_text=True)
+    assert "Page 3 of 6" in third and "stop at page" not in third
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's planner: PostgreSQL chose well already")
+def test_won_and_lost_leads_by_next_call_walk_the_newest_index_not_a_sort(app):
+    """The part of the next-call order without a call ahead, filtered to two statuses: one
+    page of it must stop after its 50 leads, not sort every won and lost lead first."""
+    with app.app_context():
+        insert_fake_leads(db.session, 300, seed=5, now=NOW, article_slugs=[ARTICLE_SLUG])
+        query = (
+            select(Lead.id)
+            .where(Lead.status.in_(("won", "lost")), no_call_ahead(NOW))
+            .order_by(*ordering("newest", NOW))
+            .limit(51)
+        )
+        compiled = query.compile(db.engine, compile_kwargs={"render_postcompile": True})
+        parameters = tuple(compiled.params[name] for name in compiled.positiontup)
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + compiled.string, parameters
+        )
+        steps = " / ".join(row[-1] for row in plan)
+    assert "ix_lead_created_at" in steps and "TEMP B-TREE" not in steps, steps
 
 
 def signed(app, data) -> str:

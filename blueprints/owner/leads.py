@@ -64,6 +64,7 @@ def leads():
         lead_filter=lead_filter,
         found=found,
         cursor_error=cursor_error,
+        depth_note=depth_note(lead_filter, found),
         previous_url=page_link(lead_filter, found, now, "before"),
         next_url=page_link(lead_filter, found, now, "after"),
         last_seen=last_seen,
@@ -77,6 +78,16 @@ def leads():
         zone=lead_filter.timezone,
     )
     return html, 400 if cursor_error else 200
+
+
+def depth_note(lead_filter: LeadFilter, found: LeadPage) -> str:
+    """Why a search opened on an earlier page than the one its link asked for."""
+    if lead_filter.cursor or lead_filter.page <= found.max_page or found.page < found.max_page:
+        return ""
+    return (
+        f"Page numbers of a search stop at page {found.max_page}. Use Next to go on from "
+        "here, or add words or filters to narrow the search."
+    )
 
 
 def secret() -> str:

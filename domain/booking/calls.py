@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from domain.booking.availability import load_rules
 from domain.booking.links import mint_link
 from domain.booking.location import CallLocation, load_location
-from domain.booking.picker import busy_between
+from domain.booking.picker import LONGEST_SPAN, busy_between
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_busy
@@ -179,11 +179,6 @@ def current_settings(session: Session) -> tuple[AvailabilityRules, CallLocation 
 
 def current_rules(session: Session) -> AvailabilityRules:
     return current_settings(session)[0]
-
-
-# The longest span one call can keep busy (480-minute call + 240-minute buffer, the most
-# domain.booking.availability allows) fits in a day: an earlier start cannot reach a slot.
-LONGEST_SPAN = timedelta(days=1)
 
 
 def slot_problem_at(

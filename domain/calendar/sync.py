@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Select, delete, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_rules
@@ -23,6 +23,7 @@ from domain.calendar.busy import CalendarDataError, busy_intervals, event_count,
 from domain.calendar.caldav_sync import sync_caldav_busy
 from domain.calendar.feeds import FeedError, FetchOptions, fetch_feed, options_from_settings
 from domain.platform.database import serialised_write
+from domain.platform.utc_text import parse_utc_text, utc_text
 from models import BusyInterval, CalendarFeed
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,20 @@ def busy_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, date
 
 def calendar_busy(session: Session, start: datetime, end: datetime) -> list[Busy]:
     """Every stored busy interval (feeds and CalDAV alike) reaching into [start, end)."""
-    rows = session.execute(
-        select(BusyInterval.starts_at, BusyInterval.ends_at).where(
-            BusyInterval.ends_at > start, BusyInterval.starts_at < end
-        )
+    # On the session's connection, as domain.booking.picker.busy_between reads them.
+    rows = session.connection().execute(calendar_spans(start, end)).all()
+    parse = parse_utc_text
+    return [Busy(parse(begin), parse(finish), is_call=False) for begin, finish, *_ in rows]
+
+
+def calendar_spans(start: datetime, end: datetime) -> Select:
+    """The statement for the stored busy intervals reaching into [start, end), in the
+    columns of domain.booking.picker.calls_reaching (start, end, blocked until, is a
+    call), so that one UNION ALL reads calls and busy times together."""
+    ends_at = utc_text(BusyInterval.ends_at)
+    return select(utc_text(BusyInterval.starts_at), ends_at, ends_at, false()).where(
+        BusyInterval.ends_at > start, BusyInterval.starts_at < end
     )
-    return [Busy(starts_at, ends_at, is_call=False) for starts_at, ends_at in rows]
 
 
 def claim_feed(session: Session, feed_id: int, now: datetime, period: timedelta) -> bool:

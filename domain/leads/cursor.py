@@ -13,19 +13,20 @@ one: a token is hostile input like any other, and a bad one is `BadCursor`, neve
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import and_, func, literal, or_, tuple_
 
-from models import Lead
+from models import Lead, UTCDateTime
 
 SALT = "lead-list-cursor"
 MAX_TOKEN_LENGTH = 500
 DIRECTIONS = ("after", "before")
 BIGGEST_ID = 2**63 - 1
 MAX_PAGE_NUMBER = 10**9
+NO_CALL = datetime(1970, 1, 1, tzinfo=UTC)  # stands for "no call" in the next-call order
 
 
 class BadCursor(ValueError):
@@ -60,9 +61,20 @@ def segments(sort: str, now: datetime) -> list[Segment]:
         return [Segment(None, ((Lead.fit_score, True), (Lead.id, True)))]
     if sort == "next_call":
         upcoming = Lead.next_call_at >= now
-        rest = or_(Lead.next_call_at.is_(None), Lead.next_call_at < now)
-        return [Segment(upcoming, ((Lead.next_call_at, False), *newest)), Segment(rest, newest)]
+        return [
+            Segment(upcoming, ((Lead.next_call_at, False), *newest)),
+            Segment(no_call_ahead(now), newest),
+        ]
     return [Segment(None, newest)]
+
+
+def no_call_ahead(now: datetime):
+    """Leads with no call, or only a past one: the rest of the next-call order. One test,
+    not "IS NULL OR < now": SQLite reads that OR as two ranges of the (status, next call)
+    index and sorts their whole union newest first (16,000 won or lost leads in 100,000,
+    for one page of 50), where one test lets it walk the newest-first index and stop at
+    the page's end."""
+    return func.coalesce(Lead.next_call_at, literal(NO_CALL, UTCDateTime())) < now
 
 
 def position_of(lead: Lead, sort: str, now: datetime) -> Position:
