@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -322,27 +322,33 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
         session.add(booking)
         token = mint_link(session, booking, now)
         next_call_with(session, lead, booking, now, new_lead=existing_lead is None)
-        session.flush()  # a new lead's id and status, which its timeline entry needs
         mark_call_booked(session, lead, now)
+        session.flush()  # lead, booking, link and timeline in one flush: the ids
+        owe_emails(session, lead, booking, now)
+        # Last: every booking of the article and day adds to this one row, whose lock
+        # (PostgreSQL) is then held only until the commit that follows.
         if request.source_article:
             upsert_counts(
                 session.connection(),
                 {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
-        owe_emails(session, lead, booking, now)
     return Booked(lead, booking, created=True, token=token)
 
 
+_OWED_MARKER = insert(OutboxMessage.__table__)
+
+
 def owe_emails(session: Session, lead: Lead, booking: Booking, now: datetime) -> None:
-    """The marker that this booking's emails are still to be composed; the caller commits."""
-    session.flush()  # the ids
-    session.add(
-        OutboxMessage(
+    """The marker that this booking's emails are still to be composed; the caller commits.
+    A plain insert on the transaction's connection: nothing reads it back as an object."""
+    session.connection().execute(
+        _OWED_MARKER,
+        dict(
             kind=EMAILS_OWED_KIND, channel="plan", status=OWED, lead_id=lead.id,
-            booking_id=booking.id, to_address="", subject="Emails of a new booking",
-            body_text="", attachments=[], link_booking_ids=[], send_after=now,
-            attempts=0, created_at=now,
-        )
+            booking_id=booking.id, to_address="", reply_to=None,
+            subject="Emails of a new booking", body_text="", attachments=[],
+            link_booking_ids=[], send_after=now, attempts=0, created_at=now,
+        ),
     )  # fmt: skip
 
 
@@ -461,16 +467,18 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
 
 def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
     """Mark the lead "call booked", with its status change on the timeline (the booking has
-    its own entry there already); no change for a lead further along."""
-    if lead.status not in MOVED_BY_A_BOOKING:
+    its own entry there already); no change for a lead further along. A lead not yet
+    written is "new" until then (its column's default), so it is written booked."""
+    status = lead.status or "new"
+    if status not in MOVED_BY_A_BOOKING:
         return
     session.add(
         LeadEvent(
-            lead_id=lead.id,
+            lead=lead,
             at=now,
             kind="status",
             body="They booked a call.",
-            from_status=lead.status,
+            from_status=status,
             to_status="call_booked",
         )
     )
