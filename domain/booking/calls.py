@@ -385,6 +385,47 @@ def pay_owed_emails(
     return True
 
 
+def pay_owed_emails_of(
+    session: Session, booking_ids: Sequence[int], *, plan_emails: EmailPlanner, now: datetime
+) -> int:
+    """pay_owed_emails for a sender's whole batch: every booking's emails composed in one
+    read, then every marker swapped in one write transaction instead of one each (each
+    write waits its turn behind the bookings). All or nothing: on an error nothing is
+    paid and the caller may pay them one by one. Returns how many were paid."""
+    with kept_after_commit(session):
+        bookings = [b for b in (session.get(Booking, i) for i in booking_ids) if b is not None]
+        seen = {b.id: (b.sequence, b.status) for b in bookings}
+        planned = {b.id: owed_messages(b, plan_emails) for b in bookings}
+        session.commit()  # ends the reads, keeps the objects
+        paid = 0
+        with serialised_write(session):
+            ids = list(seen)
+            markers = dict(
+                session.execute(
+                    select(OutboxMessage.booking_id, OutboxMessage.id).where(
+                        OutboxMessage.booking_id.in_(ids), OutboxMessage.status == OWED
+                    )
+                ).all()
+            )
+            states = session.execute(
+                select(Booking.id, Booking.sequence, Booking.status).where(Booking.id.in_(ids))
+            ).all()
+            now_is = {row.id: (row.sequence, row.status) for row in states}
+            for booking in bookings:
+                if booking.id not in markers:
+                    continue  # paid already, by another sender
+                if now_is.get(booking.id) != seen[booking.id]:  # moved or cancelled meanwhile
+                    session.refresh(booking)
+                    planned[booking.id] = owed_messages(booking, plan_emails)
+                mine = planned[booking.id]
+                used = settle(session, markers[booking.id], mine, booking, now)
+                if used is None:
+                    continue
+                queue_emails(session, mine[used:], booking.lead, booking, now)
+                paid += 1
+    return paid
+
+
 def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
     """Turn the marker into the first email (its row, so message ids run as they always
     did; returns 1), or delete it (returns 0); None when it was no longer owed."""

@@ -69,6 +69,9 @@ FRESH_DRAFTS: dict[str, Callable[[Session, int], EmailDraft | None]] = {}
 # it in one transaction. Registered by the code that plans the emails, like FRESH_DRAFTS.
 OWED = "owed"
 OWED_PAYERS: dict[str, Callable[[Session, int, datetime], object]] = {}
+# kind -> (session, booking ids, now) paying many debts in one write transaction, all or
+# nothing, returning how many; optional: without one, or when it fails, each is paid alone.
+OWED_BATCH_PAYERS: dict[str, Callable[[Session, list[int], datetime], int]] = {}
 OWED_GRACE = timedelta(seconds=30)  # the request that made a debt normally pays it first
 
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
@@ -204,14 +207,17 @@ def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> li
     """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
     if not message_ids:
         return []
-    claimed = session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids), _claimable(now))
-        .values(status="sending", claimed_at=now)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    session.commit()
+    # In the writers' queue, as a booking is (SQLite): a plain transaction that meets the
+    # write lock held would sleep in SQLite's busy handler, and so would a booking that
+    # meets this one's.
+    with serialised_write(session):
+        claimed = session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), _claimable(now))
+            .values(status="sending", claimed_at=now)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        ).all()
     return sorted(claimed, key=message_ids.index)
 
 
@@ -380,16 +386,17 @@ def send_due(
             urls = _mint_links(session, message, site_url, now)
             error = _attempt(mailer, sender, message, now, urls)
         outcome, columns = _outcome(message, error, now)
-        # One statement, first in its transaction: the record never waits on a stale read.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(**columns)
-            .execution_options(synchronize_session=False)
-        )
-        if outcome != "sent":
-            _forget_links(session, urls)
-        session.commit()
+        # First in its transaction (the record never waits on a stale read), and in the
+        # writers' queue like the claim.
+        with serialised_write(session):
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(**columns)
+                .execution_options(synchronize_session=False)
+            )
+            if outcome != "sent":
+                _forget_links(session, urls)
         outcomes[outcome] += 1
     return SendReport(**outcomes)
 
@@ -420,6 +427,26 @@ def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime)
 
 
 def _pay(session: Session, debts, now: datetime) -> int:
+    paid, alone = 0, []
+    by_kind: dict[str, list[int]] = {}
+    for kind, booking_id in debts:
+        if booking_id is not None:
+            by_kind.setdefault(kind, []).append(booking_id)
+    for kind, booking_ids in by_kind.items():
+        batch_payer = OWED_BATCH_PAYERS.get(kind)
+        if batch_payer is None or len(booking_ids) < 2:
+            alone += [(kind, booking_id) for booking_id in booking_ids]
+            continue
+        try:
+            paid += batch_payer(session, booking_ids, now)
+        except Exception:
+            log.exception("emails owed by bookings %s: paying them one by one", booking_ids)
+            session.rollback()
+            alone += [(kind, booking_id) for booking_id in booking_ids]
+    return paid + _pay_alone(session, alone, now)
+
+
+def _pay_alone(session: Session, debts, now: datetime) -> int:
     paid = 0
     for kind, booking_id in debts:
         payer = OWED_PAYERS.get(kind)
