@@ -120,9 +120,7 @@ def test_a_batch_of_debts_is_paid_once_each_and_a_cancelled_call_owes_no_confirm
             )  # fmt: skip
             booked = book_call(db.session, request, now=utc_now(), plan_emails=None)
             booking_ids.append(booked.booking_id)
-        cancel_call(
-            db.session, booking_id=booking_ids[1], now=utc_now(), plan_emails=plan_emails
-        )
+        cancel_call(db.session, booking_id=booking_ids[1], now=utc_now(), plan_emails=plan_emails)
 
         assert pay_debts_of(db.session, booking_ids, now=utc_now()) == 3
         assert pay_debts_of(db.session, booking_ids, now=utc_now()) == 0
