@@ -89,13 +89,14 @@ def serialised_write(session: Session) -> Iterator[Session]:
     """
     if isinstance(session, scoped_session):
         session = session()
-    if session.in_transaction():
-        if only_read_so_far(session):
-            session.expire_all()
-        else:
-            session.rollback()
+    going_on = session.in_transaction() and only_read_so_far(session)
+    if going_on:
+        session.expire_all()
+    elif session.in_transaction():
+        session.rollback()
     with writer_queue(session):
-        session.connection(execution_options={IMMEDIATE_OPTION: True})
+        if not going_on:  # BEGIN IMMEDIATE (SQLite) starts with the connection
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
         try:
             yield session
             session.commit()
