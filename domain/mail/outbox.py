@@ -207,17 +207,14 @@ def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> li
     """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
     if not message_ids:
         return []
-    # In the writers' queue, as a booking is (SQLite): a plain transaction that meets the
-    # write lock held would sleep in SQLite's busy handler, and so would a booking that
-    # meets this one's.
-    with serialised_write(session):
-        claimed = session.scalars(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids), _claimable(now))
-            .values(status="sending", claimed_at=now)
-            .returning(OutboxMessage.id)
-            .execution_options(synchronize_session=False)
-        ).all()
+    claimed = session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids), _claimable(now))
+        .values(status="sending", claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    session.commit()
     return sorted(claimed, key=message_ids.index)
 
 
@@ -386,17 +383,16 @@ def send_due(
             urls = _mint_links(session, message, site_url, now)
             error = _attempt(mailer, sender, message, now, urls)
         outcome, columns = _outcome(message, error, now)
-        # First in its transaction (the record never waits on a stale read), and in the
-        # writers' queue like the claim.
-        with serialised_write(session):
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(**columns)
-                .execution_options(synchronize_session=False)
-            )
-            if outcome != "sent":
-                _forget_links(session, urls)
+        # One statement, first in its transaction: the record never waits on a stale read.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(**columns)
+            .execution_options(synchronize_session=False)
+        )
+        if outcome != "sent":
+            _forget_links(session, urls)
+        session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)
 
