@@ -122,33 +122,43 @@ def lua_string(text: str) -> str:
 POST_SCRIPT = """
 -- Each request a POST with the next body, from a template whose {{n}} is this request's
 -- number (unique across rounds through `first`), {{key}} that number in 32 hex digits and
--- {{slot}} the next slot of the list.
+-- {{slot}} the next slot of the list. With `forwarded`, each request also comes from its
+-- own client as nginx reports it: X-Forwarded-For 10.a.b.c, from n.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = {cookie}
 local template = {template}
 local slots = {{ {slots} }}
 local n = {first}
+local forwarded = {forwarded}
 request = function()
   n = n + 1
   local slot = slots[((n - {first} - 1) % #slots) + 1] or ""
   local key = string.format("%032x", n)
   local body = template:gsub("{{n}}", tostring(n)):gsub("{{key}}", key):gsub("{{slot}}", slot)
+  if forwarded then
+    local host = n % 16777216
+    wrk.headers["X-Forwarded-For"] = string.format(
+      "10.%d.%d.%d", math.floor(host / 65536), math.floor(host / 256) % 256, host % 256)
+  end
   return wrk.format(nil, nil, nil, body)
 end
 """
 
 
 @contextmanager
-def post_script(template: str, *, cookie: str = "", slots: Sequence[str] = (), first: int = 0
-                ) -> Iterator[Path]:  # fmt: skip
+def post_script(template: str, *, cookie: str = "", slots: Sequence[str] = (), first: int = 0,
+                forwarded: bool = False) -> Iterator[Path]:  # fmt: skip
     """A Lua file for wrk that POSTs `template` with {n}, {key} and {slot} filled in per
-    request: n counts from `first` + 1, key is n as 32 hex digits, slot walks `slots`."""
+    request: n counts from `first` + 1, key is n as 32 hex digits, slot walks `slots`.
+    `forwarded`: each request carries X-Forwarded-For with an address of its own, as
+    nginx passes on a different visitor's (the app must trust one proxy, PROXY_COUNT=1)."""
     text = POST_SCRIPT.format(
         cookie=lua_string(cookie),
         template=lua_string(template),
         slots=", ".join(lua_string(slot) for slot in slots),
         first=int(first),
+        forwarded="true" if forwarded else "false",
     )
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
         path = Path(folder) / "post.lua"

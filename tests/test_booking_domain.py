@@ -5,12 +5,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from domain.booking.availability import AvailabilityValues, load_rules, save_values, validate
-from domain.booking.calls import BookingRequest, Signal, SlotUnavailable, book_call, reschedule_call
+from domain.booking.calls import (
+    BookingClosed,
+    BookingRequest,
+    Signal,
+    SlotUnavailable,
+    book_call,
+    cancel_call,
+    reschedule_call,
+)
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render
 from domain.leads.attribution import attribution_record, track_visit
 from domain.leads.scoring import fit_for, role_points
+from domain.platform.database import serialised_write
 from extensions import db
 from models import Booking, Lead
 from tests.conftest import ON_POSTGRES, call_row
@@ -271,6 +281,40 @@ def test_failed_reschedule_leaves_the_booking_where_it_was(app, weekday_hours):
             )
         db.session.expire_all()
         assert db.session.get(Booking, mine.id).starts_at == NOW.replace(hour=10, minute=30)
+
+
+def test_a_call_cancelled_elsewhere_after_it_was_read_cannot_then_be_moved(app, weekday_hours):
+    """What a request read before its write is read again inside the write: the manage
+    page loaded the call, another request cancelled it meanwhile, the move is refused."""
+    with app.app_context():
+        booking_id = book_call(
+            db.session, request_for(NOW.replace(hour=10, minute=30)), now=NOW, plan_emails=no_emails
+        ).booking_id
+        db.session.remove()
+        seen = db.session.get(Booking, booking_id)  # read, left open, and held
+        assert seen.status == "active"
+        with Session(db.engine) as elsewhere:
+            cancel_call(elsewhere, booking_id=booking_id, now=NOW, plan_emails=no_emails)
+        with pytest.raises(BookingClosed):
+            reschedule_call(
+                db.session,
+                booking_id=booking_id,
+                new_start=NOW.replace(hour=14, minute=15),
+                visitor_timezone="UTC",
+                now=NOW,
+                plan_emails=no_emails,
+            )
+
+
+def test_writes_flushed_before_a_serialised_write_are_not_committed_by_it(app):
+    """The write starts clean: whatever the session flushed before it is rolled back."""
+    with app.app_context():
+        db.session.add(a_lead())
+        db.session.flush()
+        with serialised_write(db.session):
+            pass
+        db.session.remove()
+        assert db.session.scalars(select(Lead)).all() == []
 
 
 def insert_active_booking(start, minutes, lead, key):

@@ -254,6 +254,33 @@ def test_one_client_holds_at_most_three_upcoming_calls(capped, app, client, open
     assert len(bookings(app)) == 4
 
 
+@pytest.fixture
+def capped_behind_nginx(capped):
+    capped["PROXY_COUNT"] = 1  # as deploy/intelligence-library.env.example
+    return capped
+
+
+def test_behind_the_proxy_one_client_still_holds_at_most_three_upcoming_calls(
+    capped_behind_nginx, app, open_hours
+):
+    """Behind nginx (PROXY_COUNT=1) every request comes from loopback: the client is the
+    address nginx forwards, and one it adds itself in front does not make it another."""
+    client = app.test_client()
+    client.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    visitor = Visitor(client)
+    slots = visitor.free_slots()
+    for n in range(3):
+        assert visitor.book(slot=slots[n * 2], email=f"person{n}@example.org").status_code == 303
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.50, 203.0.113.9"  # spoofed
+    refused = visitor.book(slot=slots[6], email="person3@example.org")
+    assert refused.status_code == 429
+    assert "booked from your connection" in refused.get_data(as_text=True)
+    elsewhere = app.test_client()
+    elsewhere.environ_base.update(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert Visitor(elsewhere).book(slot=slots[6], email="person3@example.org").status_code == 303
+    assert len(bookings(app)) == 4
+
+
 def on_the_hour(moment: datetime) -> datetime:
     return moment.replace(hour=10, minute=0, second=0, microsecond=0)
 

@@ -89,3 +89,49 @@ def test_the_sender_composes_the_emails_a_booking_left_owed_at_once(
     assert recipients == {"owner@example.test", "ada@analytical-engines.co.uk"}
     result = runner.invoke(args=["outbox", "send"])
     assert "sent 0" in result.output, result.output  # paid once, nothing owed or left over
+
+
+def test_a_batch_of_debts_is_paid_once_each_and_a_cancelled_call_owes_no_confirmation(
+    app, open_hours
+):
+    """The inline sender pays a batch of bookings' debts in one transaction: each active
+    call gets its confirmations once; one cancelled meanwhile gets only its cancellation."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from blueprints.booking.mail import plan_emails
+    from domain.booking.calls import BookingRequest, book_call, cancel_call
+    from domain.booking.tokens import utc_now
+    from domain.mail.outbox import OWED, pay_debts_of
+    from extensions import db
+    from models import OutboxMessage
+
+    first = utc_now().replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    first = first.replace(hour=10)  # inside 08:00-20:00 London, whatever the season
+    with app.app_context():
+        booking_ids = []
+        for n in range(3):
+            request = BookingRequest(
+                name="Ada Lovelace", email=f"ada{n}@analytical-engines.co.uk",
+                company="Analytical", role="CTO", company_size="51-200", signals=(),
+                message="", consent_version="v1", start=first + timedelta(hours=2 * n),
+                visitor_timezone="Europe/London", submission_key=f"{n:032x}",
+            )  # fmt: skip
+            booked = book_call(db.session, request, now=utc_now(), plan_emails=None)
+            booking_ids.append(booked.booking_id)
+        cancel_call(db.session, booking_id=booking_ids[1], now=utc_now(), plan_emails=plan_emails)
+
+        assert pay_debts_of(db.session, booking_ids, now=utc_now()) == 3
+        assert pay_debts_of(db.session, booking_ids, now=utc_now()) == 0
+        kinds = {booking_id: [] for booking_id in booking_ids}
+        for booking_id, kind, status in db.session.execute(
+            select(OutboxMessage.booking_id, OutboxMessage.kind, OutboxMessage.status)
+        ):
+            assert status != OWED
+            kinds[booking_id].append(kind)
+        db.session.remove()
+    for active in (booking_ids[0], booking_ids[2]):
+        assert sorted(kinds[active]).count("visitor_confirmation") == 1
+        assert sorted(kinds[active]).count("owner_notification") == 1
+    assert sorted(kinds[booking_ids[1]]) == ["owner_cancellation", "visitor_cancellation"]

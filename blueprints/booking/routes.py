@@ -30,6 +30,7 @@ from domain.booking.calls import (
     busy_bookings,
     current_settings,
     pay_owed_emails,
+    pay_owed_emails_of,
     slot_problem_at,
 )
 from domain.booking.links import mint_link
@@ -40,7 +41,7 @@ from domain.booking.stamp import current_stamp
 from domain.booking.timezones import choice_label, zone_options
 from domain.booking.tokens import client_key, render_stamp, seconds_since_render, utc_now
 from domain.leads.attribution import attribution_record
-from domain.mail.outbox import OWED_PAYERS
+from domain.mail.outbox import OWED_BATCH_PAYERS, OWED_PAYERS
 from domain.platform.database import rollback_quietly, unreachable
 from extensions import db, limiter, metrics, outbox_delivery
 from fast_pages import follow_cta
@@ -51,7 +52,13 @@ def pay_booking_debt(session, booking_id: int, now):
     return pay_owed_emails(session, booking_id, plan_emails=plan_emails, now=now)
 
 
+def pay_booking_debts(session, booking_ids: list[int], now) -> int:
+    """The same for a sender's whole batch, in one write transaction."""
+    return pay_owed_emails_of(session, booking_ids, plan_emails=plan_emails, now=now)
+
+
 OWED_PAYERS[EMAILS_OWED_KIND] = pay_booking_debt
+OWED_BATCH_PAYERS[EMAILS_OWED_KIND] = pay_booking_debts
 PREFILL_FIELDS = ("name", "email", "company", "role", "company_size", "message")
 FORM_KEYS_KEPT = 5  # submission keys this browser was given, for replays of its own forms
 

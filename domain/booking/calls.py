@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -317,27 +317,33 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
         session.add(booking)
         token = mint_link(session, booking, now)
         next_call_with(session, lead, booking, now, new_lead=existing_lead is None)
-        session.flush()  # a new lead's id and status, which its timeline entry needs
         mark_call_booked(session, lead, now)
+        session.flush()  # lead, booking, link and timeline in one flush: the ids
+        owe_emails(session, lead, booking, now)
+        # Last: every booking of the article and day adds to this one row, whose lock
+        # (PostgreSQL) is then held only until the commit that follows.
         if request.source_article:
             upsert_counts(
                 session.connection(),
                 {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
-        owe_emails(session, lead, booking, now)
     return Booked(lead, booking, created=True, token=token)
 
 
+_OWED_MARKER = insert(OutboxMessage.__table__)
+
+
 def owe_emails(session: Session, lead: Lead, booking: Booking, now: datetime) -> None:
-    """The marker that this booking's emails are still to be composed; the caller commits."""
-    session.flush()  # the ids
-    session.add(
-        OutboxMessage(
+    """The marker that this booking's emails are still to be composed; the caller commits.
+    A plain insert on the transaction's connection: nothing reads it back as an object."""
+    session.connection().execute(
+        _OWED_MARKER,
+        dict(
             kind=EMAILS_OWED_KIND, channel="plan", status=OWED, lead_id=lead.id,
-            booking_id=booking.id, to_address="", subject="Emails of a new booking",
-            body_text="", attachments=[], link_booking_ids=[], send_after=now,
-            attempts=0, created_at=now,
-        )
+            booking_id=booking.id, to_address="", reply_to=None,
+            subject="Emails of a new booking", body_text="", attachments=[],
+            link_booking_ids=[], send_after=now, attempts=0, created_at=now,
+        ),
     )  # fmt: skip
 
 
@@ -372,6 +378,47 @@ def pay_owed_emails(
                 return False  # another sender paid it a moment ago
             queue_emails(session, planned[used:], booking.lead, booking, now)
     return True
+
+
+def pay_owed_emails_of(
+    session: Session, booking_ids: Sequence[int], *, plan_emails: EmailPlanner, now: datetime
+) -> int:
+    """pay_owed_emails for a sender's whole batch: every booking's emails composed in one
+    read, then every marker swapped in one write transaction instead of one each (each
+    write waits its turn behind the bookings). All or nothing: on an error nothing is
+    paid and the caller may pay them one by one. Returns how many were paid."""
+    with kept_after_commit(session):
+        bookings = [b for b in (session.get(Booking, i) for i in booking_ids) if b is not None]
+        seen = {b.id: (b.sequence, b.status) for b in bookings}
+        planned = {b.id: owed_messages(b, plan_emails) for b in bookings}
+        session.commit()  # ends the reads, keeps the objects
+        paid = 0
+        with serialised_write(session):
+            ids = list(seen)
+            markers = dict(
+                session.execute(
+                    select(OutboxMessage.booking_id, OutboxMessage.id).where(
+                        OutboxMessage.booking_id.in_(ids), OutboxMessage.status == OWED
+                    )
+                ).all()
+            )
+            states = session.execute(
+                select(Booking.id, Booking.sequence, Booking.status).where(Booking.id.in_(ids))
+            ).all()
+            now_is = {row.id: (row.sequence, row.status) for row in states}
+            for booking in bookings:
+                if booking.id not in markers:
+                    continue  # paid already, by another sender
+                if now_is.get(booking.id) != seen[booking.id]:  # moved or cancelled meanwhile
+                    session.refresh(booking)
+                    planned[booking.id] = owed_messages(booking, plan_emails)
+                mine = planned[booking.id]
+                used = settle(session, markers[booking.id], mine, booking, now)
+                if used is None:
+                    continue
+                queue_emails(session, mine[used:], booking.lead, booking, now)
+                paid += 1
+    return paid
 
 
 def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
@@ -456,16 +503,18 @@ def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now)
 
 def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
     """Mark the lead "call booked", with its status change on the timeline (the booking has
-    its own entry there already); no change for a lead further along."""
-    if lead.status not in MOVED_BY_A_BOOKING:
+    its own entry there already); no change for a lead further along. A lead not yet
+    written is "new" until then (its column's default), so it is written booked."""
+    status = lead.status or "new"
+    if status not in MOVED_BY_A_BOOKING:
         return
     session.add(
         LeadEvent(
-            lead_id=lead.id,
+            lead=lead,
             at=now,
             kind="status",
             body="They booked a call.",
-            from_status=lead.status,
+            from_status=status,
             to_status="call_booked",
         )
     )

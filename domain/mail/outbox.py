@@ -69,6 +69,9 @@ FRESH_DRAFTS: dict[str, Callable[[Session, int], EmailDraft | None]] = {}
 # it in one transaction. Registered by the code that plans the emails, like FRESH_DRAFTS.
 OWED = "owed"
 OWED_PAYERS: dict[str, Callable[[Session, int, datetime], object]] = {}
+# kind -> (session, booking ids, now) paying many debts in one write transaction, all or
+# nothing, returning how many; optional: without one, or when it fails, each is paid alone.
+OWED_BATCH_PAYERS: dict[str, Callable[[Session, list[int], datetime], int]] = {}
 OWED_GRACE = timedelta(seconds=30)  # the request that made a debt normally pays it first
 
 STALE_CLAIM = timedelta(minutes=10)  # a claim this old belongs to a sender that died
@@ -420,6 +423,26 @@ def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime)
 
 
 def _pay(session: Session, debts, now: datetime) -> int:
+    paid, alone = 0, []
+    by_kind: dict[str, list[int]] = {}
+    for kind, booking_id in debts:
+        if booking_id is not None:
+            by_kind.setdefault(kind, []).append(booking_id)
+    for kind, booking_ids in by_kind.items():
+        batch_payer = OWED_BATCH_PAYERS.get(kind)
+        if batch_payer is None or len(booking_ids) < 2:
+            alone += [(kind, booking_id) for booking_id in booking_ids]
+            continue
+        try:
+            paid += batch_payer(session, booking_ids, now)
+        except Exception:
+            log.exception("emails owed by bookings %s: paying them one by one", booking_ids)
+            session.rollback()
+            alone += [(kind, booking_id) for booking_id in booking_ids]
+    return paid + _pay_alone(session, alone, now)
+
+
+def _pay_alone(session: Session, debts, now: datetime) -> int:
     paid = 0
     for kind, booking_id in debts:
         payer = OWED_PAYERS.get(kind)

@@ -27,6 +27,8 @@ _held = threading.local()  # this thread's writer lock, so a nested write does n
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        note_writes(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -46,19 +48,55 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+WROTE = "wrote_in_transaction"
+
+
+def note_writes(engine: Engine) -> None:
+    """Mark a PostgreSQL connection's transaction once it runs anything but a SELECT, so
+    that serialised_write can tell a transaction that only read."""
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.info[WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def on_execute(connection, _cursor, statement, _parameters, _context, _executemany):
+        if statement.lstrip()[:6].upper() != "SELECT":
+            connection.info[WROTE] = True
+
+
+def only_read_so_far(session: Session) -> bool:
+    """True on PostgreSQL while the session's transaction has read and nothing else: no
+    statement but SELECTs, nothing pending, no savepoint."""
+    if session.get_bind().dialect.name != "postgresql" or session.in_nested_transaction():
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    connection = session.connection()
+    return connection.info.get(WROTE) is False
+
+
 @contextmanager
 def serialised_write(session: Session) -> Iterator[Session]:
     """One transaction that holds the write lock from its first statement; commits or rolls back.
 
     PostgreSQL needs no lock here: its constraints refuse a conflicting write at commit
-    time, and the caller turns that refusal into a message.
+    time, and the caller turns that refusal into a message. A transaction there that has
+    only read goes on as the write (READ COMMITTED: each statement sees every commit made
+    before it, as in a new transaction) instead of ending: that saves its rollback, the
+    pool's ping when the connection is taken again, and a BEGIN. What it loaded is expired
+    all the same, so the write reads it again.
     """
     if isinstance(session, scoped_session):
         session = session()
-    if session.in_transaction():
+    going_on = session.in_transaction() and only_read_so_far(session)
+    if going_on:
+        session.expire_all()
+    elif session.in_transaction():
         session.rollback()
     with writer_queue(session):
-        session.connection(execution_options={IMMEDIATE_OPTION: True})
+        if not going_on:  # BEGIN IMMEDIATE (SQLite) starts with the connection
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
         try:
             yield session
             session.commit()
