@@ -11,6 +11,7 @@ from domain.booking.location import display_phone, load_location
 from domain.booking.slots import slots_by_local_day
 from domain.booking.timezones import (  # noqa: F401  (re-exported for the booking views)
     POPULAR_ZONES,
+    choice_label,
     local,
     timezone_names,
     valid_timezone,
@@ -112,7 +113,8 @@ def register_template_helpers(bp) -> None:
 
     bp.add_app_template_global(lambda: POPULAR_ZONES, "popular_zones")
     bp.add_app_template_global(timezone_names, "all_zones")
-    bp.add_app_template_global(zone_label, "zone_label_for")
+    bp.add_app_template_global(zone_label, "zone_label_for")  # the owner's pages: IANA names
+    bp.add_app_template_global(choice_label, "visitor_zone_label")  # "Kolkata (GMT+5:30)"
     bp.add_app_template_global(display_phone, "display_phone")
     bp.record_once(load_host)
     # Read per page, so a change on /owner/availability shows on the next page load.

@@ -19,7 +19,6 @@ from blueprints.booking.helpers import (
     parse_slot,
     slot_value,
     valid_timezone,
-    zone_label,
 )
 from blueprints.booking.mail import call_links, ics_for, plan_emails
 from domain.booking.availability import load_rules
@@ -72,7 +71,7 @@ def manage(token: str):
             token=token,
             now=utc_now(),
             local=local,
-            zone_label=zone_label,
+            zone_label=choice_label,
             links=call_links(booking, token),
         )
     )
@@ -89,7 +88,7 @@ def confirmed(token: str):
             booking=booking,
             token=token,
             local=local,
-            zone_label=zone_label,
+            zone_label=choice_label,
             links=call_links(booking, token),
         )
     )
@@ -112,7 +111,7 @@ def cancel_page(booking: Booking, token: str, form: CancelForm, status: int = 20
         token=token,
         form=form,
         local=local,
-        zone_label=zone_label,
+        zone_label=choice_label,
     )
     return private(page, status)
 
@@ -177,7 +176,7 @@ def reschedule(token: str):
             view=view,
             new_slot=new_slot,
             timezone=timezone,
-            zone_label=zone_label(new_slot or booking.starts_at, timezone),
+            zone_label=choice_label(new_slot or booking.starts_at, timezone),
             zone_text=choice_label(shown, timezone),
             zone_options=zone_options(now.date(), timezone),
             links=PickerLinks(url_for("booking.reschedule", token=token), {}, timezone),

@@ -15,7 +15,6 @@ from blueprints.booking.helpers import (
     signals_of,
     slot_value,
     valid_timezone,
-    zone_label,
 )
 from blueprints.booking.mail import plan_emails
 from domain.booking.availability import last_known_rules, load_rules
@@ -220,8 +219,8 @@ def render_details(form, rules, now, slug, timezone, slot, *, alternatives=(), s
         form=form,
         slot=slot,
         timezone=timezone,
-        zone_label=zone_label(slot or now, timezone),
-        owner_zone=zone_label(slot or now, rules.timezone),
+        zone_label=choice_label(slot or now, timezone),
+        owner_zone=choice_label(slot or now, rules.timezone),
         owner_timezone=rules.timezone,
         call_minutes=rules.call_minutes,
         slug=slug,

@@ -41,7 +41,7 @@ def check_each_booking_page(page: Page, screenshot, live_server, manage_url, sch
     check("picker")
 
     page.locator("section.time-list a.time").first.click()
-    expect(page.get_by_role("group", name="Your call")).to_contain_text("Asia/Kolkata")
+    expect(page.get_by_role("group", name="Your call")).to_contain_text("Kolkata (GMT+5:30)")
     check("details")
 
     page.goto(manage_url)
