@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain.booking.location import CallLocation, describe_location, display_phone
+from domain.booking.timezones import gmt_offset, place_name
 
 # Sizes by their label ("51–200 people"), never our code ("51-200").
 from domain.leads.brief import describe_touch, size_label
@@ -74,11 +75,10 @@ def _local(moment: datetime, timezone: str) -> datetime:
 
 
 def _zone_label(timezone: str, local: datetime) -> str:
-    abbreviation = local.tzname() or ""
-    if abbreviation[:1] in "+-":  # zones with no letters, e.g. Asia/Dubai's "+04"
-        offset = local.strftime("%z")
-        abbreviation = f"UTC{offset[:3]}:{offset[3:]}"
-    return timezone if abbreviation == timezone else f"{timezone}, {abbreviation}"
+    """'Kolkata, GMT+5:30': place and offset as the booking pages name them, never an
+    abbreviation that can mean two zones ("IST" is India's, Ireland's and Israel's)."""
+    place = place_name(timezone)
+    return place if place == "UTC" else f"{place}, {gmt_offset(local, timezone)}"
 
 
 def _long_day(local: datetime) -> str:
@@ -86,7 +86,7 @@ def _long_day(local: datetime) -> str:
 
 
 def format_call_time(start: datetime, end: datetime, timezone: str) -> str:
-    """ "Thursday 26 November 2026, 14:00–14:30 (Europe/London, GMT)" in `timezone`."""
+    """ "Thursday 26 November 2026, 14:00–14:30 (London, GMT+0)" in `timezone`."""
     local_start, local_end = _local(start, timezone), _local(end, timezone)
     if local_end.date() == local_start.date():
         span = f"{_long_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M}"
