@@ -231,9 +231,7 @@ def test_cancellation_sends_a_cancel_invite_to_the_visitor(details):
 def test_reschedule_shows_the_new_and_the_old_time_in_each_readers_zone(details):
     visitor = emails.visitor_reschedule(details, PREVIOUS, ICS)
     assert f"Now: {VISITOR_TIME}" in visitor.body_text
-    assert "Was: Tuesday 24 November 2026, 11:00–11:30 (New York, GMT-5)" in (
-        visitor.body_text
-    )
+    assert "Was: Tuesday 24 November 2026, 11:00–11:30 (New York, GMT-5)" in (visitor.body_text)
     assert visitor.attachments[0]["content_type"] == "text/calendar; method=REQUEST"
     owner = emails.owner_reschedule(details, PREVIOUS, ICS)
     assert "Was: Tuesday 24 November 2026, 16:00–16:30 (London, GMT+0)" in owner.body_text
