@@ -101,6 +101,15 @@ def test_readyz_says_503_when_a_due_email_has_waited_past_the_limit(app, client)
     assert body["checks"]["outbox"]["oldest_due_seconds"] >= 20 * 60
 
 
+def test_readyz_says_503_when_a_bookings_emails_have_been_owed_past_the_limit(app, client):
+    """A booking whose emails nobody composed (its request and every sender died) is mail
+    that never leaves: the outbox is late, not healthy."""
+    queue_email(app, due=datetime.now(UTC) - timedelta(minutes=20), status="owed")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["outbox"]["oldest_due_seconds"] >= 20 * 60
+
+
 @pytest.fixture
 def one_minute_limit(settings):
     settings["READY_OUTBOX_LAG_SECONDS"] = 60

@@ -8,6 +8,10 @@ messages still waiting that were due by now.
 has not gone out either (and if that sender died, it waits until the claim goes stale). A
 message due later (a reminder for next week) waits without being late; lateness is how
 long the longest-waiting due message has been due.
+
+A booking's "owed" marker waits too: its emails are not even written yet (the request or
+the inline sender normally writes them at once, the outbox worker after OWED_GRACE). A
+debt nobody pays is mail that never leaves, so it counts, as one, and it makes mail late.
 """
 
 from dataclasses import dataclass
@@ -16,14 +20,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domain.mail.outbox import OWED
 from models import OutboxMessage
 
-WAITING = ("pending", "sending")
+WAITING = ("pending", "sending", OWED)
 
 
 @dataclass(frozen=True)
 class OutboxHealth:
-    waiting: int  # pending or being sent, due or not
+    waiting: int  # pending, being sent or owed, due or not
     failed: int  # failed for good, listed on the owner's dashboard
     oldest_due_seconds: float  # how long the longest-waiting due message has been due; 0: none
 

@@ -129,8 +129,8 @@ class DatabaseGauges:
         if self.outbox is None:
             return
         figures = (
-            ("outbox_waiting_messages", "Emails waiting to go out (pending or being sent), "
-             "due or scheduled.", self.outbox.waiting),
+            ("outbox_waiting_messages", "Emails waiting to go out (pending, being sent, or a "
+             "booking's not written yet), due or scheduled.", self.outbox.waiting),
             ("outbox_failed_messages", "Emails that failed for good, waiting for the owner.",
              self.outbox.failed),
             ("outbox_oldest_due_age_seconds", "How long the longest-waiting due email has "
