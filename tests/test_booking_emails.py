@@ -30,7 +30,7 @@ def test_booking_emails_both_sides_in_their_own_zones(
     confirmation = smtp_server.to("ada@analytical-engines.co.uk")[0]
     notification = smtp_server.to("owner@example.test")[0]
 
-    assert "America/New_York" in confirmation.text
+    assert re.search(r"\(New York, GMT-[45]\)", confirmation.text)  # winter or summer
     # The email carries a link of its own, made when it was sent, to the same booking.
     emailed_link = re.search(
         r"https://example\.test(/booking/[A-Za-z0-9_-]{43})", confirmation.text
@@ -43,7 +43,7 @@ def test_booking_emails_both_sides_in_their_own_zones(
     event = Calendar.from_ical(invite.get_content()).walk("VEVENT")[0]
     assert event.decoded("dtstart").utcoffset().total_seconds() == 0
 
-    assert "Europe/London" in notification.text
+    assert re.search(r"\(London, GMT\+[01]\)", notification.text)
     for answer in (
         "Ada Lovelace",
         "Analytical Engines Ltd",
