@@ -27,13 +27,14 @@ def owner_hours(call_minutes: int, buffer_minutes: int, daily_limit: int | None)
     )
 
 
-def book(start: datetime, number: int) -> None:
+def book(start: datetime, number: int) -> int:
+    """A call booked through book_call at `start` (its id); `number` makes the visitor."""
     request = BookingRequest(
         name=f"Visitor {number}", email=f"visitor{number}@example.org", company="Example Ltd",
         role="CTO", company_size="51-200", signals=(), message="", consent_version="test",
         start=start, visitor_timezone="Europe/London", submission_key=f"{number:032x}",
     )  # fmt: skip
-    book_call(db.session, request, now=NOW, plan_emails=lambda *_: [])
+    return book_call(db.session, request, now=NOW, plan_emails=lambda *_: []).booking_id
 
 
 def calendar_busy_time(start: datetime, minutes: int) -> None:

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, insert, text
 
 from domain.booking.availability import AvailabilityValues, load_rules, save_values
-from domain.booking.calls import BookingRequest, book_call, cancel_call
+from domain.booking.calls import cancel_call
 from domain.booking.picker import busy_between, calls_reaching
 from domain.booking.slots import Busy
 from extensions import db
 from models import Booking, BusyInterval
+from tests.test_booking_slot_check import NOW, book
 
-NOW = datetime(2026, 3, 20, 9, 17, tzinfo=UTC)
 NEW_YORK = ZoneInfo("America/New_York")
 
 
@@ -29,15 +29,6 @@ def owner_hours(call_minutes: int, buffer_minutes: int) -> AvailabilityValues:
         daily_limit=None,
         dates_off=[],
     )
-
-
-def book(start: datetime, number: int) -> int:
-    request = BookingRequest(
-        name=f"Visitor {number}", email=f"visitor{number}@example.org", company="Example Ltd",
-        role="CTO", company_size="51-200", signals=(), message="", consent_version="test",
-        start=start, visitor_timezone="Europe/London", submission_key=f"{number:032x}",
-    )  # fmt: skip
-    return book_call(db.session, request, now=NOW, plan_emails=lambda *_: []).booking_id
 
 
 def test_busy_spans_come_back_as_the_utc_instants_stored(app):
