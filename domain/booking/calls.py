@@ -40,7 +40,7 @@ from domain.booking.booking_rows import (
 from domain.booking.location import CallLocation, load_location
 from domain.booking.picker import LONGEST_SPAN, busy_between, busy_spans, calls_reaching
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
-from domain.booking.stamp import bump
+from domain.booking.stamp import bump_on
 from domain.calendar.caldav_write import enqueue_calendar_write
 from domain.calendar.sync import calendar_spans
 from domain.content.counters import local_day, upsert_counts
@@ -362,7 +362,7 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
         # Last: every booking changes these two rows (the availability stamp, and the
         # article's count of the day), whose locks (PostgreSQL) are then held only until
         # the commit that follows.
-        bump(session)
+        bump_on(connection)
         if request.source_article:
             upsert_counts(
                 connection,
