@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from domain.booking.links import new_link_token
-from models import Booking, BookingLink, Lead, LeadEvent
+from models import AvailabilitySettings, Booking, BookingLink, Lead, LeadEvent
 
 _NOW = bindparam("now")
 
@@ -29,8 +29,9 @@ def _upcoming(*where):
 
 
 # One read, after the lead's and client's locks: the address's lead (if any), its
-# upcoming calls and earliest active call ahead, and the client's upcoming calls. The
-# lead is joined to a one-row select so that the client's count comes back without one.
+# upcoming calls and earliest active call ahead, the client's upcoming calls, and when the
+# owner last saved the settings. The lead is joined to a one-row select so that the rest
+# comes back without one.
 _ONE_ROW = select(literal(1).label("one")).subquery("one_row")
 _LEAD_AND_COUNTS = select(
     Lead.id,
@@ -42,6 +43,7 @@ _LEAD_AND_COUNTS = select(
     .correlate(Lead)
     .scalar_subquery(),
     _upcoming(Booking.client_key == bindparam("client_key")),
+    select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1).scalar_subquery(),
 ).select_from(_ONE_ROW.outerjoin(Lead, Lead.email_normalised == bindparam("email_key")))
 
 _INSERT_LEAD = insert(Lead)
@@ -60,6 +62,7 @@ class KnownLead:
     upcoming_calls: int  # the lead's active calls not yet ended
     next_active_start: datetime | None  # the lead's earliest active call from now on
     client_upcoming_calls: int
+    settings_saved_at: datetime | None  # the settings row's updated_at
 
 
 def known_lead(connection: Connection, email_key: str, client_key: str | None, now) -> KnownLead:

@@ -342,21 +342,24 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     )
     email_key = normalise_email(request.email)
     with serialised_write(session):
-        rules = current_rules(session)
-        problem = slot_problem_at(session, rules, now, request.start)
-        if problem:
-            # A repeat of a booked submission finds its own call in the slot. A repeat
-            # that reaches the insert instead is refused by uq_booking_submission_key.
-            repeat = booking_for_submission(session, request.submission_key)
-            if repeat is not None:
-                return Booked(session, repeat.id, created=False)
-            raise SlotUnavailable(problem)
+        saved_at, rules = kept_settings(session)
+        if slot_problem_at(session, rules, now, request.start):
+            # Refused under the rules this process holds: only those stored now may refuse.
+            saved_at, rules = kept_settings(session, fresh=True)
+            if repeat := repeat_or_refusal(session, request, rules, now):
+                return repeat
         # Taken only now, so that bookings of one client wait on each other for the lead,
         # the counts and the writes alone: the slot is PostgreSQL's exclusion constraint's
         # to guard (SQLite's writers are one at a time from BEGIN IMMEDIATE on).
         lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
         connection = session.connection()
         known = known_lead(connection, email_key, request.client_key, now)
+        if known.settings_saved_at != saved_at:
+            # The owner saved the settings since this process read them: the slot is
+            # checked again under the rules stored now (in this transaction, as before).
+            rules = current_rules(session)
+            if repeat := repeat_or_refusal(session, request, rules, now):
+                return repeat
         check_limits(known, request.client_key, limits)
         booking_id, token = write_booking(connection, request, known, rules, fit, now)
         # Last: every booking changes these two rows (the availability stamp, and the
@@ -369,6 +372,30 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
                 {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
     return Booked(session, booking_id, created=True, token=token)
+
+
+def kept_settings(session: Session, fresh=False) -> tuple[datetime | None, AvailabilityRules]:
+    """The rules this process holds and when the settings they come from were saved (read
+    now when it holds none, or `fresh`). The write checks that time in its read of the
+    lead instead of reading it first: one statement fewer in the lock, and as fresh."""
+    kept = None if fresh else _settings_read.get(str(session.get_bind().url))
+    if kept is not None:
+        return kept[0], kept[1]
+    saved_at = session.connection().execute(_SETTINGS_SAVED_AT).scalar()
+    return saved_at, settings_saved_at(session, saved_at)[0]
+
+
+def repeat_or_refusal(session, request: BookingRequest, rules, now) -> Booked | None:
+    """None when the slot can be booked under `rules`; a repeat of a booked submission
+    finds its own call there (a repeat that reaches the insert instead is refused by
+    uq_booking_submission_key); any other problem raises SlotUnavailable."""
+    problem = slot_problem_at(session, rules, now, request.start)
+    if not problem:
+        return None
+    repeat = booking_for_submission(session, request.submission_key)
+    if repeat is not None:
+        return Booked(session, repeat.id, created=False)
+    raise SlotUnavailable(problem)
 
 
 def write_booking(connection, request, known: KnownLead, rules, fit, now) -> tuple[int, str]:
