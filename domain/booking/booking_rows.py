@@ -11,11 +11,12 @@ lead, booking, link, timeline entry and status change.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from domain.booking.links import new_link_token
-from models import AvailabilitySettings, Booking, BookingLink, Lead, LeadEvent
+from models import AvailabilitySettings, Booking, BookingLink, Lead, LeadEvent, OutboxMessage
 
 _NOW = bindparam("now")
 
@@ -50,6 +51,10 @@ _INSERT_LEAD = insert(Lead)
 _INSERT_BOOKING = insert(Booking)
 _INSERT_LINK = insert(BookingLink)
 _INSERT_EVENT = insert(LeadEvent)
+_CTE_TABLES = (
+    Lead.__table__, Booking.__table__, BookingLink.__table__, LeadEvent.__table__,
+    OutboxMessage.__table__,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,15 +92,55 @@ def insert_booking(connection: Connection, values: dict) -> int:
     return connection.execute(_INSERT_BOOKING, values).inserted_primary_key[0]
 
 
-def insert_link(connection: Connection, booking_id: int, now: datetime) -> str:
-    """The booking's first private link (domain/booking/links.py); returns its token."""
+def first_link(now: datetime) -> tuple[str, dict]:
+    """A booking's first private link (domain/booking/links.py): its token, and its row
+    but the booking's id."""
     token, hashed = new_link_token()
-    connection.execute(
-        _INSERT_LINK,
-        {"booking_id": booking_id, "token_hash": hashed, "created_at": now, "revoked_at": None},
-    )
-    return token
+    return token, {"token_hash": hashed, "created_at": now, "revoked_at": None}
+
+
+def insert_link(connection: Connection, booking_id: int, link: dict) -> None:
+    connection.execute(_INSERT_LINK, {**link, "booking_id": booking_id})
 
 
 def insert_status_change(connection: Connection, lead_id: int, event: dict) -> None:
-    connection.execute(_INSERT_EVENT, {"lead_id": lead_id, **event})
+    connection.execute(_INSERT_EVENT, {**event, "lead_id": lead_id})
+
+
+def insert_lead_and_booking(connection: Connection, rows: dict[str, dict]) -> int:
+    """PostgreSQL: a new lead, its booking, the booking's link, the status change and the
+    owed marker in one statement (data-modifying CTEs, each row taking its ids from the
+    ones before), one round trip where there were five. `rows` holds each row's values
+    but the ids, by table. Returns the booking's id."""
+    statement = _lead_and_booking(tuple((table, tuple(values)) for table, values in rows.items()))
+    params = {f"{table}_{key}": v for table, values in rows.items() for key, v in values.items()}
+    return connection.execute(statement, params).scalar_one()
+
+
+@cache
+def _lead_and_booking(columns: tuple[tuple[str, tuple[str, ...]], ...]):
+    """The statement of insert_lead_and_booking for rows of these columns: made once per
+    process (the columns are always the same), so its cache key is worked out once."""
+    tables = {table.name: table for table in _CTE_TABLES}
+    keys = dict(columns)
+
+    def values(table: str) -> list:
+        return [bindparam(f"{table}_{key}", type_=tables[table].c[key].type) for key in keys[table]]
+
+    def insert_after(table: str, ids: list, id_columns: list[str]):
+        return insert(tables[table]).from_select(
+            [*id_columns, *keys[table]], select(*ids, *values(table))
+        )
+
+    lead = insert(tables["lead"]).from_select(keys["lead"], select(*values("lead")))
+    lead = lead.returning(tables["lead"].c.id).cte("new_lead")
+    booking = insert_after("booking", [lead.c.id], ["lead_id"])
+    booking = booking.returning(Booking.__table__.c.id, Booking.__table__.c.lead_id).cte(
+        "new_booking"
+    )
+    link = insert_after("booking_link", [booking.c.id], ["booking_id"]).cte("new_link")
+    event = insert_after("lead_event", [booking.c.lead_id], ["lead_id"]).cte("new_event")
+    marker = insert_after(
+        "outbox_message", [booking.c.lead_id, booking.c.id], ["lead_id", "booking_id"]
+    ).cte("owed_marker")
+    return select(booking.c.id).add_cte(link, event, marker)

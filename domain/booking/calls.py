@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 from domain.booking.availability import load_rules
 from domain.booking.booking_rows import (
     KnownLead,
+    first_link,
     insert_booking,
     insert_lead,
+    insert_lead_and_booking,
     insert_link,
     insert_status_change,
     known_lead,
@@ -402,26 +404,26 @@ def write_booking(connection, request, known: KnownLead, rules, fit, now) -> tup
     """The lead (new, or moved on), the booking, its first link, the status change on the
     lead's timeline and the marker that its emails are owed; returns (booking id, token)."""
     booking = new_booking_values(request, rules, fit.score, fit.engagement, now)
+    token, link = first_link(now)
     status = known.status or "new"  # a lead not yet written is "new" until then
     moved = status in MOVED_BY_A_BOOKING
+    event = {"at": now, "kind": "status", "body": "They booked a call.",
+             "from_status": status, "to_status": "call_booked"}  # fmt: skip
     if known.lead_id is None:
-        lead_values = new_lead_values(request, fit.score, fit.engagement, now)
-        lead_id = insert_lead(
-            connection,
-            {**lead_values, "status": "call_booked", "next_call_at": booking["starts_at"]},
-        )
+        lead = new_lead_values(request, fit.score, fit.engagement, now)
+        lead.update(status="call_booked", next_call_at=booking["starts_at"])
+        if connection.dialect.name == "postgresql":
+            rows = {"lead": lead, "booking": booking, "booking_link": link,
+                    "lead_event": event, "outbox_message": owed_marker(now)}  # fmt: skip
+            return insert_lead_and_booking(connection, rows), token
+        lead_id = insert_lead(connection, lead)
     else:
         lead_id = known.lead_id
         update_lead(connection, lead_id, lead_changes(known, booking["starts_at"], moved, now))
     booking_id = insert_booking(connection, {**booking, "lead_id": lead_id})
-    token = insert_link(connection, booking_id, now)
+    insert_link(connection, booking_id, link)
     if moved:
-        insert_status_change(
-            connection,
-            lead_id,
-            {"at": now, "kind": "status", "body": "They booked a call.",
-             "from_status": status, "to_status": "call_booked"},
-        )  # fmt: skip
+        insert_status_change(connection, lead_id, event)
     owe_emails(connection, lead_id, booking_id, now)
     return booking_id, token
 
@@ -449,13 +451,16 @@ def owe_emails(connection, lead_id: int, booking_id: int, now: datetime) -> None
     """The marker that this booking's emails are still to be composed; the caller commits.
     A plain insert on the transaction's connection: nothing reads it back as an object."""
     connection.execute(
-        _OWED_MARKER,
-        dict(
-            kind=EMAILS_OWED_KIND, channel="plan", status=OWED, lead_id=lead_id,
-            booking_id=booking_id, to_address="", reply_to=None,
-            subject="Emails of a new booking", body_text="", attachments=[],
-            link_booking_ids=[], send_after=now, attempts=0, created_at=now,
-        ),
+        _OWED_MARKER, {**owed_marker(now), "lead_id": lead_id, "booking_id": booking_id}
+    )
+
+
+def owed_marker(now: datetime) -> dict:
+    """The owed marker's row but its lead's and booking's ids."""
+    return dict(
+        kind=EMAILS_OWED_KIND, channel="plan", status=OWED, to_address="", reply_to=None,
+        subject="Emails of a new booking", body_text="", attachments=[],
+        link_booking_ids=[], send_after=now, attempts=0, created_at=now,
     )  # fmt: skip
 
 
