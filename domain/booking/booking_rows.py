@@ -113,8 +113,18 @@ def insert_lead_and_booking(connection: Connection, rows: dict[str, dict]) -> in
     ones before), one round trip where there were five. `rows` holds each row's values
     but the ids, by table. Returns the booking's id."""
     statement = _lead_and_booking(tuple((table, tuple(values)) for table, values in rows.items()))
-    params = {f"{table}_{key}": v for table, values in rows.items() for key, v in values.items()}
+    params = {
+        f"{_PREFIXES[table]}{key}": value
+        for table, values in rows.items()
+        for key, value in values.items()
+    }
     return connection.execute(statement, params).scalar_one()
+
+
+# Short parameter names: under 4 kB of SQL, psycopg keeps the statement's conversion
+# to its own placeholders (an LRU cache by text) instead of parsing it every time.
+_PREFIXES = {"lead": "l_", "booking": "b_", "booking_link": "k_", "lead_event": "e_",
+             "outbox_message": "m_"}  # fmt: skip
 
 
 @cache
@@ -125,14 +135,15 @@ def _lead_and_booking(columns: tuple[tuple[str, tuple[str, ...]], ...]):
     keys = dict(columns)
 
     def values(table: str) -> list:
-        return [bindparam(f"{table}_{key}", type_=tables[table].c[key].type) for key in keys[table]]
+        prefix, columns = _PREFIXES[table], tables[table].c
+        return [bindparam(f"{prefix}{key}", type_=columns[key].type) for key in keys[table]]
 
     def insert_after(table: str, ids: list, id_columns: list[str]):
         return insert(tables[table]).from_select(
             [*id_columns, *keys[table]], select(*ids, *values(table))
         )
 
-    lead = insert(tables["lead"]).from_select(keys["lead"], select(*values("lead")))
+    lead = insert(tables["lead"]).values(dict(zip(keys["lead"], values("lead"), strict=True)))
     lead = lead.returning(tables["lead"].c.id).cte("new_lead")
     booking = insert_after("booking", [lead.c.id], ["lead_id"])
     booking = booking.returning(Booking.__table__.c.id, Booking.__table__.c.lead_id).cte(
