@@ -1,4 +1,5 @@
-"""The reads and rows of a new booking's transaction, as Core statements built once.
+"""The reads and rows of a new booking's transaction (`write_booking`), as Core statements
+built once.
 
 A booking POST runs these on every submission, inside the lock every other booking waits
 for. Built at import, each statement's cache key is worked out once (SQLAlchemy memoises
@@ -10,13 +11,22 @@ lead, booking, link, timeline entry and status change.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Connection, bindparam, func, insert, literal, select, update
 
 from domain.booking.links import new_link_token
+from domain.booking.slots import AvailabilityRules
+from domain.leads.details import new_lead_values
+from domain.mail.outbox import OWED
 from models import AvailabilitySettings, Booking, BookingLink, Lead, LeadEvent, OutboxMessage
+
+# A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
+# stay where the owner put them; so do lost and spam, which only the owner reopens.
+MOVED_BY_A_BOOKING = ("new", "contacted")
+# The marker a booking leaves in the outbox until its emails are composed (status OWED).
+EMAILS_OWED_KIND = "booking_emails_owed"
 
 _NOW = bindparam("now")
 
@@ -155,3 +165,99 @@ def _lead_and_booking(columns: tuple[tuple[str, tuple[str, ...]], ...]):
         "outbox_message", [booking.c.lead_id, booking.c.id], ["lead_id", "booking_id"]
     ).cte("owed_marker")
     return select(booking.c.id).add_cte(link, event, marker)
+
+
+def write_booking(connection, request, known: KnownLead, rules, fit, now) -> tuple[int, str]:
+    """The lead (new, or moved on), the booking, its first link, the status change on the
+    lead's timeline and the marker that its emails are owed; returns (booking id, token)."""
+    booking = new_booking_values(request, rules, fit.score, fit.engagement, now)
+    token, link = first_link(now)
+    status = known.status or "new"  # a lead not yet written is "new" until then
+    moved = status in MOVED_BY_A_BOOKING
+    event = {"at": now, "kind": "status", "body": "They booked a call.",
+             "from_status": status, "to_status": "call_booked"}  # fmt: skip
+    if known.lead_id is None:
+        lead = new_lead_values(request, fit.score, fit.engagement, now)
+        lead.update(status="call_booked", next_call_at=booking["starts_at"])
+        if connection.dialect.name == "postgresql":
+            rows = {"lead": lead, "booking": booking, "booking_link": link,
+                    "lead_event": event, "outbox_message": owed_marker(now)}  # fmt: skip
+            return insert_lead_and_booking(connection, rows), token
+        lead_id = insert_lead(connection, lead)
+    else:
+        lead_id = known.lead_id
+        update_lead(connection, lead_id, lead_changes(known, booking["starts_at"], moved, now))
+    booking_id = insert_booking(connection, {**booking, "lead_id": lead_id})
+    insert_link(connection, booking_id, link)
+    if moved:
+        insert_status_change(connection, lead_id, event)
+    owe_emails(connection, lead_id, booking_id, now)
+    return booking_id, token
+
+
+def lead_changes(known: KnownLead, start: datetime, moved: bool, now) -> dict:
+    """What a booking changes on an existing lead: "call booked" (with the time) when it
+    was new or contacted, and its next call. Leads further along stay where the owner
+    put them; so do lost and spam, which only the owner reopens."""
+    changes = {"status": "call_booked", "updated_at": now} if moved else {}
+    stored = known.next_call_at
+    if stored is not None and stored >= now:
+        next_call = min(stored, start)  # the stored next call is still ahead
+    else:
+        ahead = [t for t in (known.next_active_start, start) if t is not None and t >= now]
+        next_call = min(ahead, default=None)
+    if next_call != stored:
+        changes["next_call_at"] = next_call
+    return changes
+
+
+def new_booking_values(request, rules: AvailabilityRules, score, engagement, now) -> dict:
+    """The columns of the booking a request makes, but its lead's id."""
+    ends_at = request.start + timedelta(minutes=rules.call_minutes)
+    return {
+        "name": request.name,
+        "email": request.email.strip(),
+        "company": request.company,
+        "role": request.role,
+        "company_size": request.company_size,
+        "consent_version": request.consent_version,
+        "client_key": request.client_key,
+        "starts_at": request.start,
+        "ends_at": ends_at,
+        "blocked_until": ends_at + timedelta(minutes=rules.buffer_minutes),
+        "status": "active",
+        "visitor_timezone": request.visitor_timezone,
+        "owner_timezone": rules.timezone,
+        "situation": [signal.label for signal in request.signals],
+        "message": request.message,
+        "phone": request.phone,
+        "source_article": request.source_article,
+        "attribution": request.attribution,
+        "fit_score": score,
+        "suggested_engagement": engagement,
+        "submission_key": request.submission_key,
+        "sequence": 0,
+        "created_at": now,
+        "cancelled_at": None,
+        "cancel_reason": None,
+    }
+
+
+_OWED_MARKER = insert(OutboxMessage.__table__)
+
+
+def owe_emails(connection, lead_id: int, booking_id: int, now: datetime) -> None:
+    """The marker that this booking's emails are still to be composed; the caller commits.
+    A plain insert on the transaction's connection: nothing reads it back as an object."""
+    connection.execute(
+        _OWED_MARKER, {**owed_marker(now), "lead_id": lead_id, "booking_id": booking_id}
+    )
+
+
+def owed_marker(now: datetime) -> dict:
+    """The owed marker's row but its lead's and booking's ids."""
+    return dict(
+        kind=EMAILS_OWED_KIND, channel="plan", status=OWED, to_address="", reply_to=None,
+        subject="Emails of a new booking", body_text="", attachments=[],
+        link_booking_ids=[], send_after=now, attempts=0, created_at=now,
+    )  # fmt: skip
