@@ -76,3 +76,7 @@ def keep_error_pages(app, client, keep) -> None:
         with app.test_request_context("/"):
             html = render_template(template)
         keep(label, app.response_class(html))
+    for label, expired in (("error-400", False), ("error-400-expired-form", True)):
+        with app.test_request_context("/"):
+            html = render_template("errors/400.html", expired=expired)
+        keep(label, app.response_class(html))
