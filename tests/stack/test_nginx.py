@@ -242,7 +242,7 @@ def test_with_no_app_server_up_visitors_get_the_sites_502_page_and_a_retry_time(
         status, headers, body = https_get(stack, ARTICLE)
         assert status == 502
         assert headers["Retry-After"] == "30"
-        assert_site_error_page(headers, body, "The site is restarting")
+        assert_site_error_page(headers, body, "The site is not answering just now")
         # A booking sent meanwhile is told that sending it again is safe.
         posted = https_post(stack, "/book", b"name=Ada")
         assert posted[0] == 502
