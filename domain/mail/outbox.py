@@ -41,7 +41,7 @@ from domain.booking.links import (
     fill_links,
     fill_links_in_calendar,
     link_expires_at,
-    mint_link,
+    mint_links,
     token_hash,
 )
 from domain.calendar.caldav_write import CalendarWriter, calendar_writer_from_config
@@ -203,33 +203,30 @@ def claim(session: Session, message_id: int, *, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
-    """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
+# What a sender reads of each message it claimed.
+_SENT_COLUMNS = (
+    OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address, OutboxMessage.subject,
+    OutboxMessage.body_text, OutboxMessage.attachments, OutboxMessage.attempts,
+    OutboxMessage.created_at, OutboxMessage.lead_id, OutboxMessage.link_booking_ids,
+    OutboxMessage.channel, OutboxMessage.booking_id, OutboxMessage.reply_to,
+)  # fmt: skip
+
+
+def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list:
+    """`claim` for a whole pass in one statement and one commit: the messages this sender
+    got, as plain rows in the order given."""
     if not message_ids:
         return []
-    claimed = session.scalars(
+    rows = session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(message_ids), _claimable(now))
         .values(status="sending", claimed_at=now)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    session.commit()
-    return sorted(claimed, key=message_ids.index)
-
-
-def _load_many(session: Session, message_ids: list[int]) -> list:
-    """The claimed messages as plain rows, in the order given, read in one transaction."""
-    columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
-    columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
-    columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
-    columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
-    columns += [OutboxMessage.reply_to]
-    rows = session.execute(select(*columns).where(OutboxMessage.id.in_(message_ids))).all()
-    # End the read before talking to SMTP: no transaction is held open while we wait on
-    # the network, and on SQLite (WAL) a write after an old read could be refused.
-    session.commit()
+        .returning(*_SENT_COLUMNS)
+    )
     by_id = {row.id: row for row in rows}
+    # End the transaction before talking to SMTP: none is held open while we wait on the
+    # network, and on SQLite (WAL) a write after an old read could be refused.
+    session.commit()
     return [by_id[message_id] for message_id in message_ids if message_id in by_id]
 
 
@@ -258,9 +255,16 @@ def _message_id(message, sender: str) -> str:
     return f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
-def _mint_links(session: Session, message, site_url: str, now: datetime) -> dict[int, str]:
-    """Fresh links for the message's bookings, committed; only bookings of its own lead."""
-    wanted = [int(booking_id) for booking_id in message.link_booking_ids or []]
+def _mint_links(
+    session: Session, messages: list, site_url: str, now: datetime
+) -> dict[int, dict[int, str]]:
+    """Fresh links for every message of the pass that carries any, committed in one write
+    transaction: message id -> {booking id: url}; only bookings of the message's own lead."""
+    wanted = {
+        message.id: list(dict.fromkeys(int(booking_id) for booking_id in message.link_booking_ids))
+        for message in messages
+        if message.channel != "caldav" and message.link_booking_ids
+    }
     if not wanted:
         return {}
     # Read then write: on SQLite (WAL) a plain transaction that read before another
@@ -268,14 +272,27 @@ def _mint_links(session: Session, message, site_url: str, now: datetime) -> dict
     # which failed the inline send whenever a booking landed meanwhile. Take the write
     # lock first, as a booking does.
     with serialised_write(session):
-        bookings = session.scalars(
-            select(Booking).where(Booking.id.in_(wanted), Booking.lead_id == message.lead_id)
-        ).all()
-        urls = {
-            booking.id: f"{site_url}/booking/{mint_link(session, booking, now)}"
-            for booking in bookings
-            if now <= link_expires_at(booking)
+        booking_ids = {booking_id for ids in wanted.values() for booking_id in ids}
+        bookings = {
+            row.id: row
+            for row in session.execute(
+                select(Booking.id, Booking.lead_id, Booking.ends_at).where(
+                    Booking.id.in_(booking_ids)
+                )
+            )
         }
+        pairs = [
+            (message.id, booking_id)
+            for message in messages
+            for booking_id in wanted.get(message.id, ())
+            if booking_id in bookings
+            and bookings[booking_id].lead_id == message.lead_id
+            and now <= link_expires_at(bookings[booking_id])
+        ]
+        tokens = mint_links(session, [booking_id for _, booking_id in pairs], now)
+    urls: dict[int, dict[int, str]] = {}
+    for (message_id, booking_id), token in zip(pairs, tokens, strict=True):
+        urls.setdefault(message_id, {})[booking_id] = f"{site_url}/booking/{token}"
     return urls
 
 
@@ -372,29 +389,32 @@ def send_due(
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
-    # One claim and one read for the pass (each a transaction, which on SQLite waits for
-    # the write lock); each outcome is still recorded as soon as it is known.
-    for loaded in _load_many(session, claim_many(session, message_ids, now=now)):
-        message_id = loaded.id
+    # One claim (with the read) and one write of the pass's links (each a transaction,
+    # which on SQLite waits for the write lock); each outcome is still recorded as soon
+    # as it is known.
+    messages = claim_many(session, message_ids, now=now)
+    links = _mint_links(session, messages, site_url, now)
+    for loaded in messages:
         message = _freshened(session, loaded)
+        urls = links.get(loaded.id, {})
         if message.channel == "caldav":
-            urls, error = {}, calendar_writer(session, message, now)
+            error = calendar_writer(session, message, now)
         else:
-            urls = _mint_links(session, message, site_url, now)
             error = _attempt(mailer, sender, message, now, urls)
         outcome, columns = _outcome(message, error, now)
-        # One statement, first in its transaction: the record never waits on a stale read.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(**columns)
-            .execution_options(synchronize_session=False)
-        )
+        _record(session, loaded.id, columns)
         if outcome != "sent":
             _forget_links(session, urls)
         session.commit()
         outcomes[outcome] += 1
     return SendReport(**outcomes)
+
+
+def _record(session: Session, message_id: int, columns: dict) -> None:
+    # One statement, first in its transaction: the record never waits on a stale read.
+    session.connection().execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**columns)
+    )
 
 
 def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
