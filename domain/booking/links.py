@@ -108,7 +108,17 @@ def fill_links(text: str, urls: Mapping[int, str]) -> str:
 
 def fill_links_in_calendar(ics_text: str, urls: Mapping[int, str]) -> str:
     """`fill_links` for an iCalendar file: unfold, replace, fold again (RFC 5545 3.1),
-    since a long line may have been folded in the middle of a placeholder."""
-    unfolded = re.sub(r"\r\n[ \t]", "", ics_text)
-    lines = fill_links(unfolded, urls).split("\r\n")
-    return "\r\n".join(Contentline(line).to_ical().decode("utf-8") for line in lines)
+    since a long line may have been folded in the middle of a placeholder. Only the lines
+    that held a placeholder are folded anew; the others are kept as they were written."""
+    return "\r\n".join(_filled_line(line, urls) for line in _LINE_START.split(ics_text))
+
+
+_LINE_START = re.compile(r"\r\n(?![ \t])")  # a line break that is not a fold
+
+
+def _filled_line(folded: str, urls: Mapping[int, str]) -> str:
+    unfolded = re.sub(r"\r\n[ \t]", "", folded)
+    filled = fill_links(unfolded, urls)
+    if filled == unfolded:
+        return folded
+    return Contentline(filled).to_ical().decode("utf-8")
