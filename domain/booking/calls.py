@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -440,21 +440,28 @@ def owed_now(session: Session, booking_ids: list[int]) -> dict[int, tuple[int, t
     return {row[0]: (row[1], (row[2], row[3])) for row in rows}
 
 
+_OWED_ROW = (
+    OutboxMessage.__table__.c.id == bindparam("marker"),
+    OutboxMessage.__table__.c.status == OWED,
+)
+# Built once: the columns set are the parameters given, and the compiled form is cached.
+_FIRST_EMAIL_IN_MARKER = update(OutboxMessage.__table__).where(*_OWED_ROW)
+_MARKER_GONE = delete(OutboxMessage.__table__).where(*_OWED_ROW)
+
+
 def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
     """Turn the marker into the first email (its row, so message ids run as they always
     did; returns 1), or delete it (returns 0); None when it was no longer owed."""
-    owed = (OutboxMessage.id == marker, OutboxMessage.status == OWED)
     first = planned[0] if planned else None
     if isinstance(first, PlannedEmail):
         values = message_values(
             first.draft, kind=first.kind, lead_id=booking.lead_id, booking_id=booking.id,
             send_after=first.send_after, now=now,
         )  # fmt: skip
-        statement = update(OutboxMessage).where(*owed).values(**values, channel="email")
+        statement, parameters = _FIRST_EMAIL_IN_MARKER, values | {"channel": "email"}
     else:
-        statement = delete(OutboxMessage).where(*owed)
-    # On the connection: a plain statement, with none of the ORM's bookkeeping around it.
-    result = session.connection().execute(statement)
+        statement, parameters = _MARKER_GONE, {}
+    result = session.connection().execute(statement, parameters | {"marker": marker})
     if result.rowcount != 1:
         return None
     return 1 if isinstance(first, PlannedEmail) else 0

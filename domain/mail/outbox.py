@@ -34,7 +34,7 @@ from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.booking.links import (
@@ -410,11 +410,15 @@ def send_due(
     return SendReport(**outcomes)
 
 
+# Built once: the columns set are the parameters given, and the compiled form is cached.
+_RECORD = update(OutboxMessage.__table__).where(
+    OutboxMessage.__table__.c.id == bindparam("message_id")
+)
+
+
 def _record(session: Session, message_id: int, columns: dict) -> None:
     # One statement, first in its transaction: the record never waits on a stale read.
-    session.connection().execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(**columns)
-    )
+    session.connection().execute(_RECORD, {"message_id": message_id, **columns})
 
 
 def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
