@@ -3,6 +3,7 @@ POLICY): every kind of email must still leave byte for byte as the standard poli
 (email.policy.default) writes it, the first time a header is seen and every time after."""
 
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 from email.policy import default as default_policy
 
@@ -115,3 +116,17 @@ def test_a_reply_to_name_that_needs_encoding_reads_back_as_given():
                                 body_text="x", reply_to=reply_to_address(name, email))  # fmt: skip
         assert message["Reply-To"].addresses[0].display_name == name
         assert message["Reply-To"].addresses[0].addr_spec == email
+
+
+def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
+    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
+    draws = iter([1, 2])
+    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+    attachment = {"filename": "a.txt", "content_type": "text/plain", "content": "x"}
+    body = f"Quoted:\n--{taken}\n"
+    message = build_message(
+        SENDER, to="ada@analytical.example", subject="Parts", body_text=body,
+        attachments=[attachment],
+    )  # fmt: skip
+    assert message.get_boundary() == "=" * 15 + "2".zfill(len(taken) - 17) + "=="
+    assert len(list(message.iter_parts())) == 2

@@ -6,8 +6,10 @@ message can never be delivered; retrying would only repeat the refusal).
 """
 
 import logging
+import random
 import smtplib
 import ssl
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,7 +134,29 @@ def build_message(
     message.set_content(body_text)
     for attachment in attachments:
         _add_attachment(message, attachment)
+    if message.is_multipart():
+        message.set_boundary(_boundary_for(message))
     return message
+
+
+# The generator's own form: 15 "=", a random number of sys.maxsize's width, then "==".
+_BOUNDARY_WIDTH = len(repr(sys.maxsize - 1))
+
+
+def _boundary_for(message: EmailMessage) -> str:
+    """The MIME boundary the generator would choose when the message is sent, chosen now:
+    the generator checks its choice against the text with a regular expression compiled
+    anew for every message, which was a tenth of what sending one cost. This checks that
+    no part's headers or text hold it anywhere, which is stricter."""
+    texts = [
+        text
+        for part in message.iter_parts()
+        for text in [*map(str, part.values()), str(part.get_payload())]
+    ]
+    while True:
+        boundary = f"{'=' * 15}{random.randrange(sys.maxsize):0{_BOUNDARY_WIDTH}d}=="
+        if not any(boundary in text for text in texts):
+            return boundary
 
 
 # Shorter than the 78 the policy refolds at, so the lines we fold are kept as they are.
