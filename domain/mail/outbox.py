@@ -54,7 +54,6 @@ from domain.mail.mailer import (
     build_message,
     mailer_from_config,
 )
-from domain.platform.database import serialised_write
 from domain.platform.log_redaction import without_addresses
 from models import Booking, BookingLink, OutboxMessage
 
@@ -212,9 +211,7 @@ _SENT_COLUMNS = (
 )  # fmt: skip
 
 
-def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list:
-    """`claim` for a whole pass in one statement and one commit: the messages this sender
-    got, as plain rows in the order given."""
+def _claimed(session: Session, message_ids: list[int], now: datetime) -> list:
     if not message_ids:
         return []
     rows = session.connection().execute(
@@ -224,10 +221,22 @@ def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> li
         .returning(*_SENT_COLUMNS)
     )
     by_id = {row.id: row for row in rows}
-    # End the transaction before talking to SMTP: none is held open while we wait on the
-    # network, and on SQLite (WAL) a write after an old read could be refused.
-    session.commit()
     return [by_id[message_id] for message_id in message_ids if message_id in by_id]
+
+
+def claim_with_links(
+    session: Session, message_ids: list[int], site_url: str, now: datetime
+) -> tuple[list, dict[int, dict[int, str]]]:
+    """`claim` for a whole pass in one statement, with the messages it got as plain rows
+    in the order given, and fresh links for them (see _mint_links): one transaction,
+    committed before any is sent, so none is held open while SMTP is talked to."""
+    # The claim's UPDATE comes first and takes the write lock (on SQLite, waiting for it
+    # as any first write does): the links' read of the bookings then runs under that lock
+    # and the links' write cannot be refused for a stale read.
+    claimed = _claimed(session, message_ids, now)
+    links = _mint_links(session, claimed, site_url, now)
+    session.commit()
+    return claimed, links
 
 
 def _freshened(session: Session, message):
@@ -258,8 +267,8 @@ def _message_id(message, sender: str) -> str:
 def _mint_links(
     session: Session, messages: list, site_url: str, now: datetime
 ) -> dict[int, dict[int, str]]:
-    """Fresh links for every message of the pass that carries any, committed in one write
-    transaction: message id -> {booking id: url}; only bookings of the message's own lead."""
+    """Fresh links for every message that carries any, in the caller's (write) transaction:
+    message id -> {booking id: url}; only bookings of the message's own lead."""
     wanted = {
         message.id: list(dict.fromkeys(int(booking_id) for booking_id in message.link_booking_ids))
         for message in messages
@@ -267,29 +276,22 @@ def _mint_links(
     }
     if not wanted:
         return {}
-    # Read then write: on SQLite (WAL) a plain transaction that read before another
-    # connection committed is refused its write at once ("database is locked", no wait),
-    # which failed the inline send whenever a booking landed meanwhile. Take the write
-    # lock first, as a booking does.
-    with serialised_write(session):
-        booking_ids = {booking_id for ids in wanted.values() for booking_id in ids}
-        bookings = {
-            row.id: row
-            for row in session.execute(
-                select(Booking.id, Booking.lead_id, Booking.ends_at).where(
-                    Booking.id.in_(booking_ids)
-                )
-            )
-        }
-        pairs = [
-            (message.id, booking_id)
-            for message in messages
-            for booking_id in wanted.get(message.id, ())
-            if booking_id in bookings
-            and bookings[booking_id].lead_id == message.lead_id
-            and now <= link_expires_at(bookings[booking_id])
-        ]
-        tokens = mint_links(session, [booking_id for _, booking_id in pairs], now)
+    booking_ids = {booking_id for ids in wanted.values() for booking_id in ids}
+    bookings = {
+        row.id: row
+        for row in session.execute(
+            select(Booking.id, Booking.lead_id, Booking.ends_at).where(Booking.id.in_(booking_ids))
+        )
+    }
+    pairs = [
+        (message.id, booking_id)
+        for message in messages
+        for booking_id in wanted.get(message.id, ())
+        if booking_id in bookings
+        and bookings[booking_id].lead_id == message.lead_id
+        and now <= link_expires_at(bookings[booking_id])
+    ]
+    tokens = mint_links(session, [booking_id for _, booking_id in pairs], now)
     urls: dict[int, dict[int, str]] = {}
     for (message_id, booking_id), token in zip(pairs, tokens, strict=True):
         urls.setdefault(message_id, {})[booking_id] = f"{site_url}/booking/{token}"
@@ -385,15 +387,17 @@ def send_due(
     `site_url` starts the private links a message carries; `calendar_writer` sends the
     "caldav" messages. Commits the session: call it with no unrelated work pending.
     """
-    pay_overdue_debts(session, now=now)
+    debts = overdue_debts(session, now=now)
+    if debts:
+        session.commit()
+        _pay(session, debts, now)
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
-    # One claim (with the read) and one write of the pass's links (each a transaction,
-    # which on SQLite waits for the write lock); each outcome is still recorded as soon
-    # as it is known.
-    messages = claim_many(session, message_ids, now=now)
-    links = _mint_links(session, messages, site_url, now)
+    # One transaction claims the pass's messages, reads them and makes their links (on
+    # SQLite it waits for the write lock); each outcome is still recorded as soon as it
+    # is known.
+    messages, links = claim_with_links(session, message_ids, site_url, now)
     for loaded in messages:
         message = _freshened(session, loaded)
         urls = links.get(loaded.id, {})
@@ -424,14 +428,19 @@ def _record(session: Session, message_id: int, columns: dict) -> None:
 def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
     """Compose the emails of bookings whose request did not (see OWED); returns how many.
     A payer that fails leaves its debt for the next pass."""
-    debts = session.execute(
+    debts = overdue_debts(session, now=now, limit=limit)
+    session.commit()
+    return _pay(session, debts, now)
+
+
+def overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> list:
+    """(kind, booking id) of the debts left longer than OWED_GRACE; read only, no commit."""
+    return session.execute(
         select(OutboxMessage.kind, OutboxMessage.booking_id)
         .where(OutboxMessage.status == OWED, OutboxMessage.send_after <= now - OWED_GRACE)
         .order_by(OutboxMessage.send_after)
         .limit(limit)
     ).all()
-    session.commit()
-    return _pay(session, debts, now)
 
 
 def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime) -> int:
