@@ -451,7 +451,7 @@ def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime)
             OutboxMessage.status == OWED, OutboxMessage.booking_id.in_(list(booking_ids))
         )
     ).all()
-    session.commit()
+    # No commit: the payers read on in this transaction, and end it before they write.
     return _pay(session, debts, now)
 
 
