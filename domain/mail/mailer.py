@@ -21,6 +21,8 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
 from typing import Any, Protocol
 
+from email_validator import EmailNotValidError, validate_email
+
 from domain.platform.text_input import single_line, text_problem
 
 log = logging.getLogger(__name__)
@@ -178,11 +180,27 @@ def set_subject(message: EmailMessage, subject: str) -> None:
     message.set_raw("Subject", header.encode(linesep="\n", maxlinelen=HEADER_LINE))
 
 
+def sendable_address(email: str) -> str:
+    """The address as every mail server takes it: an international domain (bücher.de) in
+    its ASCII form (xn--bcher-kva.de). Anything else is left as it is."""
+    address = email.strip()
+    if address.isascii():
+        return address
+    try:
+        return validate_email(address, check_deliverability=False).ascii_email or address
+    except EmailNotValidError:
+        return address
+
+
 def reply_to_address(name: str, email: str) -> str:
     """ "Name <email>" for a Reply-To, the name on one line; the bare address when the
-    encoded name would not fit a header line."""
-    address = formataddr((single_line(name), email.strip()), charset="utf-8")
-    return address if len(address) <= HEADER_LINE - len("Reply-To: ") else email.strip()
+    encoded name would not fit a header line, or the address itself is not ASCII (an
+    address stored before such addresses were refused)."""
+    address = sendable_address(email)
+    if not address.isascii():
+        return address
+    named = formataddr((single_line(name), address), charset="utf-8")
+    return named if len(named) <= HEADER_LINE - len("Reply-To: ") else address
 
 
 def header_address(value: str, header: str) -> str:
