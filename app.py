@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask, current_app, make_response, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -255,6 +256,12 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in (404, 405, 413, 500):
         app.register_error_handler(code, render_error)
+
+    def bad_request(error):
+        expired = isinstance(error, CSRFError)
+        return render_template("errors/400.html", expired=expired), 400
+
+    app.register_error_handler(400, bad_request)
 
     def database_unavailable(error):
         if not unreachable(error):

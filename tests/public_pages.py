@@ -6,6 +6,7 @@ from its template inside a request, as its error handler does.
 """
 
 import re
+from pathlib import Path
 
 from flask import render_template
 
@@ -72,7 +73,14 @@ def keep_error_pages(app, client, keep) -> None:
         "error-503": "errors/503.html",
         "too-many": "booking/too_many.html",
     }
+    # nginx's own error pages (deploy/nginx): static files, shown when no app server answers.
+    for page in sorted((Path(app.static_folder) / "errors").glob("*.html")):
+        keep(f"nginx-{page.stem}", app.response_class(page.read_text()))
     for label, template in shown_by_handlers.items():
         with app.test_request_context("/"):
             html = render_template(template)
+        keep(label, app.response_class(html))
+    for label, expired in (("error-400", False), ("error-400-expired-form", True)):
+        with app.test_request_context("/"):
+            html = render_template("errors/400.html", expired=expired)
         keep(label, app.response_class(html))

@@ -101,3 +101,30 @@ def test_without_smtp_the_email_is_written_to_the_log(app, client, runner, open_
         send_outbox(runner)
     assert "ada@analytical-engines.co.uk" in caplog.text
     assert "Analytical Engines Ltd" in caplog.text
+
+
+def test_an_address_at_an_international_domain_gets_its_emails(
+    mailing, app, client, runner, open_hours, smtp_server
+):
+    """bücher.de is a real kind of domain: mail goes to its ASCII (IDNA) form, which every
+    mail server accepts, and the owner's reply goes back there too."""
+    assert Visitor(client).book(email="ada@bücher.de").status_code == 303
+    assert "sent 2" in send_outbox(runner)
+    smtp_server.wait_for(2)
+    confirmation = smtp_server.to("ada@xn--bcher-kva.de")[0]
+    assert str(confirmation.message["To"]) == "ada@xn--bcher-kva.de"
+    notification = smtp_server.to("owner@example.test")[0]
+    assert str(notification.message["Reply-To"]) == "Ada Lovelace <ada@xn--bcher-kva.de>"
+
+
+def test_an_address_with_letters_beyond_ascii_before_the_at_is_refused_beside_the_field(
+    app, client, open_hours
+):
+    """Few mail servers take such an address (SMTPUTF8): the visitor is told at once,
+    instead of a booking whose emails can never leave."""
+    from tests.test_booking_pages import assert_nothing_written, errors_in
+
+    response = Visitor(client).book(email="jörg@example.de")
+    assert response.status_code == 400
+    assert any("before the @" in error for error in errors_in(response))
+    assert_nothing_written(app)

@@ -1,12 +1,16 @@
 """The .ics invite and the Google / Outlook links carry the call's exact UTC times."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
+from icalendar.parser import Contentline
 
+from domain.booking.links import fill_links, fill_links_in_calendar
+from domain.calendar import files
 from domain.calendar.files import booking_ics, google_calendar_url, outlook_calendar_url
 
 START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
@@ -127,3 +131,41 @@ def test_outlook_link_carries_iso_utc_times_subject_and_body():
         "body": "Line one\nLine two",
     }
     assert "%20" in url and "+" not in url
+
+
+FOLD_EDGES = {
+    "short": {},
+    "at the fold": {"summary": "S" * (75 - len("SUMMARY:") - 1)},
+    "one past it": {"summary": "S" * (75 - len("SUMMARY:"))},
+    "two past it": {"summary": "S" * (75 - len("SUMMARY:") + 1)},
+    "escape at the fold": {"summary": "S" * 66 + ",;\\" * 10},
+    "non-ASCII": {"attendee_name": "Zoë Ñúñez-Brontë", "summary": "Appel — é" * 12},
+    "a caret": {"attendee_name": "Ada ^ Lovelace " * 5},
+    "long everything": {"description": "Where: a video call.\nManage: " + "x/" * 80},
+}
+
+
+@pytest.mark.parametrize("edge", sorted(FOLD_EDGES))
+def test_invite_is_folded_exactly_as_icalendar_folds_it(edge, monkeypatch):
+    ours = invite(**FOLD_EDGES[edge])
+    monkeypatch.setattr(files, "calendar_text", lambda calendar: calendar.to_ical().decode())
+    assert ours == invite(**FOLD_EDGES[edge])
+
+
+def refolded_whole(ics_text: str, urls) -> str:
+    """fill_links_in_calendar as it was: every line unfolded and folded again."""
+    unfolded = re.sub(r"\r\n[ \t]", "", ics_text)
+    lines = fill_links(unfolded, urls).split("\r\n")
+    return "\r\n".join(Contentline(line).to_ical().decode("utf-8") for line in lines)
+
+
+@pytest.mark.parametrize("edge", sorted(FOLD_EDGES))
+def test_links_fill_an_invite_as_refolding_it_whole_did(edge):
+    placeholder = "[[manage-link:7]]"
+    description = FOLD_EDGES[edge].get("description", "Call.") + f"\nManage: {placeholder}"
+    ics = invite(**FOLD_EDGES[edge] | {"location_url": placeholder, "description": description})
+    urls = {7: "https://example.test/booking/" + "T" * 43}
+    assert fill_links_in_calendar(ics, urls) == refolded_whole(ics, urls)
+    assert fill_links_in_calendar(ics, {}) == refolded_whole(ics, {})
+    _, event = only_event(fill_links_in_calendar(ics, urls))
+    assert str(event["URL"]) == urls[7]

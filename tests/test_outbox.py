@@ -401,3 +401,26 @@ def test_emails_a_booking_could_not_compose_go_out_from_the_next_pass(session, m
     assert send(session, mailer, now=NOW + 2 * OWED_GRACE).sent == 0  # paid once
     owed = select(func.count()).where(OutboxMessage.status == OWED)
     assert session.scalar(owed) == 0
+
+
+def test_links_that_cannot_be_made_leave_the_pass_unclaimed(session, mailer, smtp_server,
+                                                            monkeypatch):  # fmt: skip
+    booking = make_booking(session)
+    carrying = EmailDraft(to=VISITOR, subject="Booked", body_text=f"[[manage-link:{booking.id}]]",
+                          link_booking_ids=(booking.id,))  # fmt: skip
+    (message_id,) = queue(session, carrying, booking_id=booking.id, lead_id=booking.lead_id)
+
+    def no_links(*_args):
+        raise RuntimeError("the links' insert failed")
+
+    monkeypatch.setattr("domain.mail.outbox._mint_links", no_links)
+    with pytest.raises(RuntimeError):
+        send(session, mailer)
+    session.rollback()
+    # Claim and links are one transaction: the message is due again at the next pass,
+    # not held as "sending" until its claim goes stale.
+    assert row(session, message_id).status == "pending"
+    monkeypatch.undo()
+    assert send(session, mailer) == SendReport(sent=1)
+    (mail,) = smtp_server.wait_for(1)
+    assert "/booking/" in mail.text and "[[manage-link" not in mail.text

@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__)
 
-from blueprints.booking import manage, routes  # noqa: E402,F401  (routes attach to bp)
+from blueprints.booking import expired_form, manage, routes  # noqa: E402,F401  (routes attach to bp)
 from blueprints.booking.helpers import register_template_helpers  # noqa: E402
 
 register_template_helpers(bp)

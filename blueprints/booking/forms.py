@@ -108,6 +108,16 @@ class BookingForm(SafeForm):
             ),
         ]
 
+    def validate_email(self, field):
+        # Runs after the field's own checks passed: a well-formed address that few mail
+        # servers would take (it needs SMTPUTF8), so its emails could never leave.
+        local_part = (field.data or "").rpartition("@")[0]
+        if not field.errors and not local_part.isascii():
+            raise ValidationError(
+                "Please use an address with only plain letters, digits and . _ - + before "
+                "the @: our mail server cannot deliver to this one."
+            )
+
     def validate_company_size(self, field):
         if field.data not in {value for value, _ in COMPANY_SIZES}:
             raise ValidationError("Please choose your company's size.")

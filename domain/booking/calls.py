@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, select, union_all, update
+from sqlalchemy import bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from domain.booking.availability import load_rules
 from domain.booking.booking_rows import (  # noqa: F401  (EMAILS_OWED_KIND: re-exported)
@@ -44,7 +44,7 @@ from domain.content.counters import local_day, upsert_counts
 from domain.leads.details import normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
-from domain.mail.outbox import OWED, cancel_pending, enqueue, message_values
+from domain.mail.outbox import OWED, cancel_pending, message_values
 from domain.platform.database import (
     kept_after_commit,
     lock_for_transaction,
@@ -431,53 +431,80 @@ def pay_owed_emails_of(
     write waits its turn behind the bookings). All or nothing: on an error nothing is
     paid and the caller may pay them one by one. Returns how many were paid."""
     with kept_after_commit(session):
-        bookings = [b for b in (session.get(Booking, i) for i in booking_ids) if b is not None]
+        bookings = bookings_to_compose(session, booking_ids)
         seen = {b.id: (b.sequence, b.status) for b in bookings}
         planned = {b.id: owed_messages(b, plan_emails) for b in bookings}
         session.commit()  # ends the reads, keeps the objects
-        paid = 0
+        paid, rows = 0, []
         with serialised_write(session):
-            ids = list(seen)
-            markers = dict(
-                session.execute(
-                    select(OutboxMessage.booking_id, OutboxMessage.id).where(
-                        OutboxMessage.booking_id.in_(ids), OutboxMessage.status == OWED
-                    )
-                ).all()
-            )
-            states = session.execute(
-                select(Booking.id, Booking.sequence, Booking.status).where(Booking.id.in_(ids))
-            ).all()
-            now_is = {row.id: (row.sequence, row.status) for row in states}
+            debts = owed_now(session, list(seen))
             for booking in bookings:
-                if booking.id not in markers:
+                if booking.id not in debts:
                     continue  # paid already, by another sender
-                if now_is.get(booking.id) != seen[booking.id]:  # moved or cancelled meanwhile
+                marker, now_is = debts[booking.id]
+                if now_is != seen[booking.id]:  # moved or cancelled meanwhile
                     session.refresh(booking)
                     planned[booking.id] = owed_messages(booking, plan_emails)
                 mine = planned[booking.id]
-                used = settle(session, markers[booking.id], mine, booking, now)
+                used = settle(session, marker, mine, booking, now)
                 if used is None:
                     continue
-                queue_emails(session, mine[used:], booking.lead, booking, now)
+                rows += email_rows(mine[used:], booking.lead_id, booking.id, now)
+                if any(isinstance(item, PlannedCalendarWrite) for item in mine):
+                    insert_emails(session, rows)  # first: ids follow the plan, as they did
+                    rows = []
+                    queue_calendar_writes(session, mine[used:], booking, now)
                 paid += 1
+            insert_emails(session, rows)
     return paid
+
+
+def bookings_to_compose(session: Session, booking_ids: Sequence[int]) -> list[Booking]:
+    """The bookings, in the order given, with what their emails read (the lead, its calls
+    and its timeline) loaded by three queries for the whole batch instead of a lazy load
+    per booking and relation."""
+    lead = joinedload(Booking.lead)
+    found = session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(list(booking_ids)))
+        .options(lead.selectinload(Lead.bookings), lead.selectinload(Lead.events))
+    ).unique()
+    by_id = {booking.id: booking for booking in found}
+    return [by_id[booking_id] for booking_id in booking_ids if booking_id in by_id]
+
+
+def owed_now(session: Session, booking_ids: list[int]) -> dict[int, tuple[int, tuple]]:
+    """booking id -> (its "owed" marker, (sequence, status) now), for those still owing."""
+    rows = session.execute(
+        select(OutboxMessage.booking_id, OutboxMessage.id, Booking.sequence, Booking.status)
+        .join(Booking, Booking.id == OutboxMessage.booking_id)
+        .where(OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.status == OWED)
+    ).all()
+    return {row[0]: (row[1], (row[2], row[3])) for row in rows}
+
+
+_OWED_ROW = (
+    OutboxMessage.__table__.c.id == bindparam("marker"),
+    OutboxMessage.__table__.c.status == OWED,
+)
+# Built once: the columns set are the parameters given, and the compiled form is cached.
+_FIRST_EMAIL_IN_MARKER = update(OutboxMessage.__table__).where(*_OWED_ROW)
+_MARKER_GONE = delete(OutboxMessage.__table__).where(*_OWED_ROW)
 
 
 def settle(session: Session, marker: int, planned: list, booking: Booking, now) -> int | None:
     """Turn the marker into the first email (its row, so message ids run as they always
     did; returns 1), or delete it (returns 0); None when it was no longer owed."""
-    owed = (OutboxMessage.id == marker, OutboxMessage.status == OWED)
     first = planned[0] if planned else None
     if isinstance(first, PlannedEmail):
         values = message_values(
             first.draft, kind=first.kind, lead_id=booking.lead_id, booking_id=booking.id,
             send_after=first.send_after, now=now,
         )  # fmt: skip
-        statement = update(OutboxMessage).where(*owed).values(**values, channel="email")
+        statement, parameters = _FIRST_EMAIL_IN_MARKER, values | {"channel": "email"}
     else:
-        statement = delete(OutboxMessage).where(*owed)
-    result = session.execute(statement.execution_options(synchronize_session=False))
+        statement, parameters = _MARKER_GONE, {}
+    result = session.connection().execute(statement, parameters | {"marker": marker})
     if result.rowcount != 1:
         return None
     return 1 if isinstance(first, PlannedEmail) else 0
@@ -512,19 +539,40 @@ def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:
 
 
 def queue_emails(session, planned: Sequence[PlannedEmail], lead, booking, now) -> None:
-    for email in planned:
-        if isinstance(email, PlannedCalendarWrite):
-            enqueue_calendar_write(session, booking, calendar_name=email.calendar_name, now=now)
-            continue
-        enqueue(
-            session,
+    insert_emails(session, email_rows(planned, lead.id, booking.id, now))
+    queue_calendar_writes(session, planned, booking, now)
+
+
+def email_rows(planned: Sequence, lead_id: int, booking_id: int, now) -> list[dict]:
+    """The outbox rows of the planned emails (calendar writes are queued apart)."""
+    return [
+        message_values(
             email.draft,
             kind=email.kind,
-            lead_id=lead.id,
-            booking_id=booking.id,
+            lead_id=lead_id,
+            booking_id=booking_id,
             send_after=email.send_after,
             now=now,
-        )
+        )  # fmt: skip
+        for email in planned
+        if isinstance(email, PlannedEmail)
+    ]
+
+
+_NEW_EMAILS = insert(OutboxMessage.__table__)
+
+
+def insert_emails(session: Session, rows: list[dict]) -> None:
+    """Write the rows in the order given (their ids follow it), in one statement; nothing
+    reads them back as objects, so no ORM objects are made and flushed."""
+    if rows:
+        session.connection().execute(_NEW_EMAILS, rows)
+
+
+def queue_calendar_writes(session, planned: Sequence, booking, now) -> None:
+    for write in planned:
+        if isinstance(write, PlannedCalendarWrite):
+            enqueue_calendar_write(session, booking, calendar_name=write.calendar_name, now=now)
 
 
 def changeable_booking(session: Session, booking_id: int, now) -> Booking:

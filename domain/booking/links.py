@@ -13,11 +13,11 @@ when it sends (`fill_links`), and the outbox never holds a working link either.
 import hashlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from icalendar.parser import Contentline
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from models import Booking, BookingLink
@@ -47,6 +47,19 @@ def mint_link(session: Session, booking: Booking, now: datetime) -> str:
     token, hashed = new_link_token()
     session.add(BookingLink(booking=booking, token_hash=hashed, created_at=now))
     return token
+
+
+def mint_links(session: Session, booking_ids: Sequence[int], now: datetime) -> list[str]:
+    """`mint_link` for many bookings (by id, repeats allowed) in one statement: a new token
+    for each, in the order given; the hashes join the caller's transaction."""
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in booking_ids]
+    rows = [
+        {"booking_id": booking_id, "token_hash": token_hash(token), "created_at": now}
+        for booking_id, token in zip(booking_ids, tokens, strict=True)
+    ]
+    if rows:
+        session.connection().execute(insert(BookingLink.__table__), rows)
+    return tokens
 
 
 def link_expires_at(booking: Booking) -> datetime:
@@ -101,7 +114,17 @@ def fill_links(text: str, urls: Mapping[int, str]) -> str:
 
 def fill_links_in_calendar(ics_text: str, urls: Mapping[int, str]) -> str:
     """`fill_links` for an iCalendar file: unfold, replace, fold again (RFC 5545 3.1),
-    since a long line may have been folded in the middle of a placeholder."""
-    unfolded = re.sub(r"\r\n[ \t]", "", ics_text)
-    lines = fill_links(unfolded, urls).split("\r\n")
-    return "\r\n".join(Contentline(line).to_ical().decode("utf-8") for line in lines)
+    since a long line may have been folded in the middle of a placeholder. Only the lines
+    that held a placeholder are folded anew; the others are kept as they were written."""
+    return "\r\n".join(_filled_line(line, urls) for line in _LINE_START.split(ics_text))
+
+
+_LINE_START = re.compile(r"\r\n(?![ \t])")  # a line break that is not a fold
+
+
+def _filled_line(folded: str, urls: Mapping[int, str]) -> str:
+    unfolded = re.sub(r"\r\n[ \t]", "", folded)
+    filled = fill_links(unfolded, urls)
+    if filled == unfolded:
+        return folded
+    return Contentline(filled).to_ical().decode("utf-8")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from icalendar import Calendar, Event, vCalAddress
+from icalendar.parser import Contentline
 
 PRODUCT_ID = "-//Intelligence Library//Strategy calls//EN"
 ICS_METHODS = {"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}  # METHOD -> event STATUS
@@ -84,7 +85,25 @@ def booking_ics(
     event.add("sequence", sequence)
     event.add("status", ICS_METHODS[method])
     calendar.add_component(event)
-    return calendar.to_ical().decode("utf-8")
+    return calendar_text(calendar)
+
+
+# icalendar folds a line before the octet that would make it 75 (RFC 5545 3.1).
+FOLD_AT = 75
+
+
+def calendar_text(calendar: Calendar) -> str:
+    """`calendar.to_ical()` as text, without folding the lines that need no fold:
+    icalendar folds character by character, and most lines of an invite are short."""
+    lines = calendar.content_lines()
+    return "\r\n".join(folded_line(line) for line in lines if line) + "\r\n"
+
+
+def folded_line(line: Contentline) -> str:
+    """The content line as icalendar folds it."""
+    if line.isascii() and len(line) < FOLD_AT and "\n" not in line:
+        return str(line)
+    return line.to_ical().decode("utf-8")
 
 
 def _compact_utc(moment: datetime) -> str:

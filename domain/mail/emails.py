@@ -16,7 +16,7 @@ from domain.booking.timezones import gmt_offset, place_name
 # Sizes by their label ("51–200 people"), never our code ("51-200").
 from domain.leads.brief import describe_touch, size_label
 from domain.leads.details import DETAIL_LABELS
-from domain.mail.mailer import reply_to_address
+from domain.mail.mailer import reply_to_address, sendable_address
 
 ENGAGEMENTS = {"architect": "AI Systems Architect", "engineer": "AI Engineer"}
 INVITE_FILENAME = "strategy-call.ics"
@@ -137,7 +137,11 @@ def _visitor_draft(
     body = "\n\n".join([f"Hello {details.visitor_name},", *paragraphs, _signature(details)])
     links = (details.booking_id,) if with_link and details.booking_id is not None else ()
     return EmailDraft(
-        to=details.visitor_email, subject=subject, body_text=body, link_booking_ids=links, **kw
+        to=sendable_address(details.visitor_email),
+        subject=subject,
+        body_text=body,
+        link_booking_ids=links,
+        **kw,
     )
 
 

@@ -34,14 +34,14 @@ from email.utils import parseaddr
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.booking.links import (
     fill_links,
     fill_links_in_calendar,
     link_expires_at,
-    mint_link,
+    mint_links,
     token_hash,
 )
 from domain.calendar.caldav_write import CalendarWriter, calendar_writer_from_config
@@ -54,7 +54,6 @@ from domain.mail.mailer import (
     build_message,
     mailer_from_config,
 )
-from domain.platform.database import serialised_write
 from domain.platform.log_redaction import without_addresses
 from models import Booking, BookingLink, OutboxMessage
 
@@ -203,34 +202,41 @@ def claim(session: Session, message_id: int, *, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def claim_many(session: Session, message_ids: list[int], *, now: datetime) -> list[int]:
-    """`claim` for a whole pass in one statement and one commit: the ids this sender got."""
+# What a sender reads of each message it claimed.
+_SENT_COLUMNS = (
+    OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address, OutboxMessage.subject,
+    OutboxMessage.body_text, OutboxMessage.attachments, OutboxMessage.attempts,
+    OutboxMessage.created_at, OutboxMessage.lead_id, OutboxMessage.link_booking_ids,
+    OutboxMessage.channel, OutboxMessage.booking_id, OutboxMessage.reply_to,
+)  # fmt: skip
+
+
+def _claimed(session: Session, message_ids: list[int], now: datetime) -> list:
     if not message_ids:
         return []
-    claimed = session.scalars(
+    rows = session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(message_ids), _claimable(now))
         .values(status="sending", claimed_at=now)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    session.commit()
-    return sorted(claimed, key=message_ids.index)
-
-
-def _load_many(session: Session, message_ids: list[int]) -> list:
-    """The claimed messages as plain rows, in the order given, read in one transaction."""
-    columns = [OutboxMessage.id, OutboxMessage.kind, OutboxMessage.to_address]
-    columns += [OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.attachments]
-    columns += [OutboxMessage.attempts, OutboxMessage.created_at, OutboxMessage.lead_id]
-    columns += [OutboxMessage.link_booking_ids, OutboxMessage.channel, OutboxMessage.booking_id]
-    columns += [OutboxMessage.reply_to]
-    rows = session.execute(select(*columns).where(OutboxMessage.id.in_(message_ids))).all()
-    # End the read before talking to SMTP: no transaction is held open while we wait on
-    # the network, and on SQLite (WAL) a write after an old read could be refused.
-    session.commit()
+        .returning(*_SENT_COLUMNS)
+    )
     by_id = {row.id: row for row in rows}
     return [by_id[message_id] for message_id in message_ids if message_id in by_id]
+
+
+def claim_with_links(
+    session: Session, message_ids: list[int], site_url: str, now: datetime
+) -> tuple[list, dict[int, dict[int, str]]]:
+    """`claim` for a whole pass in one statement, with the messages it got as plain rows
+    in the order given, and fresh links for them (see _mint_links): one transaction,
+    committed before any is sent, so none is held open while SMTP is talked to."""
+    # The claim's UPDATE comes first and takes the write lock (on SQLite, waiting for it
+    # as any first write does): the links' read of the bookings then runs under that lock
+    # and the links' write cannot be refused for a stale read.
+    claimed = _claimed(session, message_ids, now)
+    links = _mint_links(session, claimed, site_url, now)
+    session.commit()
+    return claimed, links
 
 
 def _freshened(session: Session, message):
@@ -258,24 +264,37 @@ def _message_id(message, sender: str) -> str:
     return f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
-def _mint_links(session: Session, message, site_url: str, now: datetime) -> dict[int, str]:
-    """Fresh links for the message's bookings, committed; only bookings of its own lead."""
-    wanted = [int(booking_id) for booking_id in message.link_booking_ids or []]
+def _mint_links(
+    session: Session, messages: list, site_url: str, now: datetime
+) -> dict[int, dict[int, str]]:
+    """Fresh links for every message that carries any, in the caller's (write) transaction:
+    message id -> {booking id: url}; only bookings of the message's own lead."""
+    wanted = {
+        message.id: list(dict.fromkeys(int(booking_id) for booking_id in message.link_booking_ids))
+        for message in messages
+        if message.channel != "caldav" and message.link_booking_ids
+    }
     if not wanted:
         return {}
-    # Read then write: on SQLite (WAL) a plain transaction that read before another
-    # connection committed is refused its write at once ("database is locked", no wait),
-    # which failed the inline send whenever a booking landed meanwhile. Take the write
-    # lock first, as a booking does.
-    with serialised_write(session):
-        bookings = session.scalars(
-            select(Booking).where(Booking.id.in_(wanted), Booking.lead_id == message.lead_id)
-        ).all()
-        urls = {
-            booking.id: f"{site_url}/booking/{mint_link(session, booking, now)}"
-            for booking in bookings
-            if now <= link_expires_at(booking)
-        }
+    booking_ids = {booking_id for ids in wanted.values() for booking_id in ids}
+    bookings = {
+        row.id: row
+        for row in session.execute(
+            select(Booking.id, Booking.lead_id, Booking.ends_at).where(Booking.id.in_(booking_ids))
+        )
+    }
+    pairs = [
+        (message.id, booking_id)
+        for message in messages
+        for booking_id in wanted.get(message.id, ())
+        if booking_id in bookings
+        and bookings[booking_id].lead_id == message.lead_id
+        and now <= link_expires_at(bookings[booking_id])
+    ]
+    tokens = mint_links(session, [booking_id for _, booking_id in pairs], now)
+    urls: dict[int, dict[int, str]] = {}
+    for (message_id, booking_id), token in zip(pairs, tokens, strict=True):
+        urls.setdefault(message_id, {})[booking_id] = f"{site_url}/booking/{token}"
     return urls
 
 
@@ -368,28 +387,26 @@ def send_due(
     `site_url` starts the private links a message carries; `calendar_writer` sends the
     "caldav" messages. Commits the session: call it with no unrelated work pending.
     """
-    pay_overdue_debts(session, now=now)
+    debts = overdue_debts(session, now=now)
+    if debts:
+        session.commit()
+        _pay(session, debts, now)
     message_ids = due_message_ids(session, now=now, limit=limit, only_ids=only_ids)
     session.commit()
     outcomes: Counter[str] = Counter()
-    # One claim and one read for the pass (each a transaction, which on SQLite waits for
-    # the write lock); each outcome is still recorded as soon as it is known.
-    for loaded in _load_many(session, claim_many(session, message_ids, now=now)):
-        message_id = loaded.id
+    # One transaction claims the pass's messages, reads them and makes their links (on
+    # SQLite it waits for the write lock); each outcome is still recorded as soon as it
+    # is known.
+    messages, links = claim_with_links(session, message_ids, site_url, now)
+    for loaded in messages:
         message = _freshened(session, loaded)
+        urls = links.get(loaded.id, {})
         if message.channel == "caldav":
-            urls, error = {}, calendar_writer(session, message, now)
+            error = calendar_writer(session, message, now)
         else:
-            urls = _mint_links(session, message, site_url, now)
             error = _attempt(mailer, sender, message, now, urls)
         outcome, columns = _outcome(message, error, now)
-        # One statement, first in its transaction: the record never waits on a stale read.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id)
-            .values(**columns)
-            .execution_options(synchronize_session=False)
-        )
+        _record(session, loaded.id, columns)
         if outcome != "sent":
             _forget_links(session, urls)
         session.commit()
@@ -397,17 +414,33 @@ def send_due(
     return SendReport(**outcomes)
 
 
+# Built once: the columns set are the parameters given, and the compiled form is cached.
+_RECORD = update(OutboxMessage.__table__).where(
+    OutboxMessage.__table__.c.id == bindparam("message_id")
+)
+
+
+def _record(session: Session, message_id: int, columns: dict) -> None:
+    # One statement, first in its transaction: the record never waits on a stale read.
+    session.connection().execute(_RECORD, {"message_id": message_id, **columns})
+
+
 def pay_overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> int:
     """Compose the emails of bookings whose request did not (see OWED); returns how many.
     A payer that fails leaves its debt for the next pass."""
-    debts = session.execute(
+    debts = overdue_debts(session, now=now, limit=limit)
+    session.commit()
+    return _pay(session, debts, now)
+
+
+def overdue_debts(session: Session, *, now: datetime, limit: int = 100) -> list:
+    """(kind, booking id) of the debts left longer than OWED_GRACE; read only, no commit."""
+    return session.execute(
         select(OutboxMessage.kind, OutboxMessage.booking_id)
         .where(OutboxMessage.status == OWED, OutboxMessage.send_after <= now - OWED_GRACE)
         .order_by(OutboxMessage.send_after)
         .limit(limit)
     ).all()
-    session.commit()
-    return _pay(session, debts, now)
 
 
 def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime) -> int:
@@ -418,7 +451,7 @@ def pay_debts_of(session: Session, booking_ids: Iterable[int], *, now: datetime)
             OutboxMessage.status == OWED, OutboxMessage.booking_id.in_(list(booking_ids))
         )
     ).all()
-    session.commit()
+    # No commit: the payers read on in this transaction, and end it before they write.
     return _pay(session, debts, now)
 
 

@@ -2,6 +2,7 @@
 files, request ids, and logs that hold no manage token."""
 
 import gzip
+import http.client
 import json
 import re
 import secrets
@@ -14,6 +15,7 @@ import pytest
 from app import CONTENT_SECURITY_POLICY
 from tests.stack import observatory
 from tests.stack.client import client_address, raw_get
+from tests.stack.harness import wait_until_up
 
 ARTICLE = "/library/ai-systems-architect-vs-ai-engineer"
 HSTS = "max-age=63072000; includeSubDomains"
@@ -201,3 +203,51 @@ def test_metrics_are_kept_off_the_public_site(stack):
     for port in stack.app_ports:
         status, _, body = raw_get(port, "/metrics")
         assert status == 200 and b"database_up" in body
+
+
+def https_post(stack, path: str, body: bytes) -> tuple[int, Message, bytes]:
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", stack.https_port, timeout=15, context=stack.tls_context(),
+        source_address=(client_address(), 0),
+    )  # fmt: skip
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def assert_site_error_page(headers: Message, body: bytes, heading: str) -> None:
+    page = body.decode()
+    assert f"<h1>{heading}</h1>" in page
+    assert 'href="/static/css/base.css"' in page
+    assert headers["Strict-Transport-Security"] == HSTS
+    assert headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+
+
+def test_a_body_over_nginxs_limit_gets_the_sites_413_page(stack):
+    status, headers, body = https_post(stack, "/book", b"message=" + b"x" * (2 * 1024 * 1024))
+    assert status == 413
+    assert_site_error_page(headers, body, "That was more than we can accept")
+    # The page's stylesheet is reachable from it.
+    assert https_get(stack, "/static/css/base.css")[0] == 200
+
+
+def test_with_no_app_server_up_visitors_get_the_sites_502_page_and_a_retry_time(stack):
+    stack.supervisorctl("stop", "web1", "web2")
+    try:
+        status, headers, body = https_get(stack, ARTICLE)
+        assert status == 502
+        assert headers["Retry-After"] == "30"
+        assert_site_error_page(headers, body, "The site is not answering just now")
+        # A booking sent meanwhile is told that sending it again is safe.
+        posted = https_post(stack, "/book", b"name=Ada")
+        assert posted[0] == 502
+        assert "books your call only once" in posted[2].decode()
+    finally:
+        stack.supervisorctl("start", "web1", "web2")
+        wait_until_up(stack, timeout=60)
+    assert https_get(stack, ARTICLE)[0] == 200

@@ -1,0 +1,132 @@
+"""The mailer builds messages with headers parsed once and shared (domain/mail/mailer.py
+POLICY): every kind of email must still leave byte for byte as the standard policy
+(email.policy.default) writes it, the first time a header is seen and every time after."""
+
+import random
+import sys
+from datetime import UTC, datetime, timedelta
+from email.policy import default as default_policy
+
+import pytest
+
+from domain.calendar.files import booking_ics
+from domain.leads.brief import CallBrief, Note, PastCall
+from domain.mail import emails, mailer
+from domain.mail.brief_email import owner_brief
+from domain.mail.emails import CallDetails
+from domain.mail.mailer import build_message, reply_to_address
+
+START = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+END = START + timedelta(minutes=30)
+PREVIOUS = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+SENDER = "Saed Shafane <calls@example.test>"
+
+PEOPLE = {
+    "plain": ("Ada Lovelace", "ada@analytical.example", "Analytical Engines Ltd"),
+    "accented": ("Zoë Ñúñez-Brontë", "zoe@societe-generale.example", "Société Générale d'Études"),
+    "long": ("Bartholomew " * 6 + "Featherstonehaugh", "b" * 60 + "@example.test", "X" * 90),
+    "quoted": ('Mr. "Bobby" Tables; <admin>', "bobby@tables.example", "Tables, Inc."),
+}
+
+
+def details_for(name: str, email: str, company: str) -> CallDetails:
+    return CallDetails(
+        visitor_name=name, visitor_email=email, company=company,
+        role="Chief Technology Officer", company_size="51-200",
+        situation=("AI pilots that never reach production",),
+        message="Three pilots, no plan.\nWe need someone — soon. " + "é" * 30,
+        fit_score=78, suggested_engagement="architect", start=START, end=END,
+        visitor_timezone="Asia/Kolkata", owner_timezone="Europe/London",
+        manage_url="[[manage-link:7]]", book_url="https://example.test/book",
+        owner_name="Saed Shafane", owner_email="owner@example.test",
+        site_name="Saed Shafane · Intelligence Library",
+        source_article_title="AI Systems Architect vs AI Engineer", booking_id=7,
+        lead_url="https://example.test/owner/leads/3",
+    )  # fmt: skip
+
+
+def invite(details: CallDetails, method: str) -> str:
+    return booking_ics(
+        uid="booking-7@example.test", start=START, end=END,
+        summary=f"Strategy call: {details.visitor_name} ({details.company})",
+        description="Where: a video call\nManage or reschedule: [[manage-link:7]]",
+        location_url="https://example.test/booking/[[manage-link:7]]",
+        organizer_name="Saed Shafane", organizer_email="owner@example.test",
+        attendee_name=details.visitor_name, attendee_email=details.visitor_email,
+        method=method, now=NOW, location="https://meet.example.test/abc-defg-hij",
+    )  # fmt: skip
+
+
+def brief(details: CallDetails):
+    call = CallBrief(
+        booking_id=7, start=START, end=END, name=details.visitor_name,
+        email=details.visitor_email, phone="+442071234567", company=details.company,
+        role=details.role, size="51–200 people", fit_score=78,
+        engagement="AI Systems Architect", fit_reasons=("Company size: +20",),
+        situation=details.situation, message=details.message, articles_read=("Agents",),
+        first_touch="source linkedin", last_touch="direct",
+        earlier_calls=(PastCall(PREVIOUS, "Cancelled"),), notes=(Note(NOW, "Called back."),),
+    )  # fmt: skip
+    return owner_brief(call, to="owner@example.test", zone="Europe/London", where="Video",
+                       lead_url=details.lead_url)  # fmt: skip
+
+
+def every_draft(details: CallDetails) -> dict:
+    request, cancel = invite(details, "REQUEST"), invite(details, "CANCEL")
+    return {
+        "visitor_confirmation": emails.visitor_confirmation(details, request),
+        "visitor_reminder": emails.visitor_reminder(details),
+        "visitor_cancellation": emails.visitor_cancellation(details, cancel),
+        "visitor_reschedule": emails.visitor_reschedule(details, PREVIOUS, request),
+        "owner_notification": emails.owner_notification(details, request),
+        "owner_cancellation": emails.owner_cancellation(details, cancel),
+        "owner_reschedule": emails.owner_reschedule(details, PREVIOUS, request),
+        "owner_brief": brief(details),
+    }
+
+
+def wire_bytes(draft, message_id: str) -> list[bytes]:
+    """The message as SMTP sends it (CRLF) and as as_bytes() gives it, boundaries fixed."""
+    random.seed(message_id)  # the MIME boundary is random
+    message = build_message(
+        SENDER, to=draft.to, subject=draft.subject, body_text=draft.body_text,
+        attachments=draft.attachments, message_id=message_id, now=NOW,
+        reply_to=draft.reply_to,
+    )  # fmt: skip
+    policy = message.policy.clone(linesep="\r\n")
+    return [message.as_bytes(policy=policy), message.as_bytes()]
+
+
+@pytest.mark.parametrize("person", sorted(PEOPLE))
+def test_every_email_leaves_byte_for_byte_as_the_standard_policy_writes_it(person, monkeypatch):
+    drafts = every_draft(details_for(*PEOPLE[person]))
+    shared = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
+    again = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
+    monkeypatch.setattr(mailer, "POLICY", default_policy)
+    standard = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
+    assert shared == standard
+    assert again == standard
+
+
+def test_a_reply_to_name_that_needs_encoding_reads_back_as_given():
+    name, email = "Zoë Brontë", "zoe@example.test"
+    for _ in range(2):  # the second time from the shared headers
+        message = build_message(SENDER, to="owner@example.test", subject="Brief",
+                                body_text="x", reply_to=reply_to_address(name, email))  # fmt: skip
+        assert message["Reply-To"].addresses[0].display_name == name
+        assert message["Reply-To"].addresses[0].addr_spec == email
+
+
+def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
+    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
+    draws = iter([1, 2])
+    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+    attachment = {"filename": "a.txt", "content_type": "text/plain", "content": "x"}
+    body = f"Quoted:\n--{taken}\n"
+    message = build_message(
+        SENDER, to="ada@analytical.example", subject="Parts", body_text=body,
+        attachments=[attachment],
+    )  # fmt: skip
+    assert message.get_boundary() == "=" * 15 + "2".zfill(len(taken) - 17) + "=="
+    assert len(list(message.iter_parts())) == 2
