@@ -370,3 +370,62 @@ def test_reading_on_within_a_minute_leaves_the_visit_unchanged():
     state = visit(None, NOW, "/library/a", slug="a")
     assert visit(state, NOW + timedelta(seconds=30), "/library/a", slug="a") == state
     assert visit(state, NOW + timedelta(minutes=2), "/library/a", slug="a") != state
+
+
+# --- what a booking writes -----------------------------------------------------------------
+
+
+def lead_row(email="ada@engines.example") -> Lead:
+    db.session.expire_all()
+    return db.session.scalar(select(Lead).where(Lead.email_normalised == email))
+
+
+def timeline(lead: Lead) -> list[tuple[str, str | None, str | None]]:
+    return [(e.kind, e.from_status, e.to_status) for e in lead.events]
+
+
+def test_a_first_booking_writes_its_lead_booked_with_the_call_its_next(app, weekday_hours):
+    start = NOW.replace(hour=10, minute=30)
+    with app.app_context():
+        booked = book_call(db.session, request_for(start), now=NOW, plan_emails=None)
+        lead = lead_row()
+        assert (lead.status, lead.next_call_at, lead.updated_at) == ("call_booked", start, NOW)
+        assert timeline(lead) == [("status", "new", "call_booked")]
+        assert lead.events[0].body == "They booked a call."
+        assert booked.booking.lead_id == lead.id and booked.lead.id == lead.id
+        assert booked.booking.ends_at == start + timedelta(minutes=30)
+        assert len(booked.booking.links) == 1
+
+
+def test_a_lead_further_along_keeps_its_status_and_gains_the_earlier_call(app, weekday_hours):
+    later, earlier = NOW.replace(hour=15), NOW.replace(hour=11, minute=15)
+    with app.app_context():
+        book_call(db.session, request_for(later), now=NOW, plan_emails=None)
+        lead = lead_row()
+        lead.status = "qualified"
+        db.session.commit()
+        book_call(db.session, request_for(earlier, key="b" * 32), now=NOW, plan_emails=None)
+        lead = lead_row()
+        assert (lead.status, lead.next_call_at) == ("qualified", earlier)
+        assert timeline(lead) == [("status", "new", "call_booked")]  # no second entry
+
+
+def test_a_contacted_lead_whose_next_call_passed_is_booked_with_the_new_call(app, weekday_hours):
+    first, past, start = (
+        NOW.replace(hour=15, minute=45),
+        NOW - timedelta(days=2),
+        NOW.replace(hour=12),
+    )
+    with app.app_context():
+        book_call(db.session, request_for(first), now=NOW, plan_emails=None)
+        lead = lead_row()
+        lead.status, lead.next_call_at = "contacted", past  # as if read before a cancel
+        db.session.commit()
+        book_call(db.session, request_for(start, key="b" * 32), now=NOW, plan_emails=None)
+        lead = lead_row()
+        # The stored next call had passed: the earliest active call ahead is the new one.
+        assert (lead.status, lead.next_call_at, lead.updated_at) == ("call_booked", start, NOW)
+        assert timeline(lead) == [
+            ("status", "new", "call_booked"),
+            ("status", "contacted", "call_booked"),
+        ]

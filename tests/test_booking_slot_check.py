@@ -108,3 +108,46 @@ def test_a_booking_sees_hours_the_owner_changed_after_the_last_booking(app):
         with pytest.raises(SlotUnavailable):
             book(at(9), 2)
         book(at(22), 3)
+
+
+def test_a_booking_uses_the_rules_saved_after_this_process_last_read_them(app):
+    """The write checks when the settings were saved inside its own transaction: a save
+    made elsewhere after the request read the rules still decides the booking."""
+    from sqlalchemy.orm import Session
+
+    from domain.booking.calls import current_settings
+
+    with app.app_context():
+        save_values(db.session, owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None))
+        db.session.commit()
+        current_settings(db.session)  # this process now holds the 30-minute rules
+        db.session.commit()
+        with Session(db.engine) as elsewhere:  # the owner's save, in another process
+            save_values(elsewhere, owner_hours(call_minutes=45, buffer_minutes=0, daily_limit=None))
+            elsewhere.commit()
+        start = datetime.combine((NOW + timedelta(days=2)).date(), time(10, 0), UTC)  # both grids
+        booking_id = book(start, 1)
+        db.session.expire_all()
+        from models import Booking
+
+        assert db.session.get(Booking, booking_id).ends_at == start + timedelta(minutes=45)
+
+
+def test_a_time_the_rules_saved_elsewhere_open_is_booked_though_this_process_held_older(app):
+    """The rules this process holds may refuse a time only once they are checked against
+    the stored ones: the owner opened the evening in another process, 22:00 is booked."""
+    from sqlalchemy.orm import Session
+
+    from domain.booking.calls import current_settings
+
+    with app.app_context():
+        save_values(db.session, owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None))
+        db.session.commit()
+        current_settings(db.session)  # this process now holds hours that end at 21:00
+        db.session.commit()
+        evenings = owner_hours(call_minutes=30, buffer_minutes=0, daily_limit=None)
+        evenings.weekly_hours = {str(d): [["17:00", "23:00"]] for d in range(7)}
+        with Session(db.engine) as elsewhere:
+            save_values(elsewhere, evenings)
+            elsewhere.commit()
+        book(datetime.combine((NOW + timedelta(days=2)).date(), time(22), UTC), 1)

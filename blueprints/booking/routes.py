@@ -25,11 +25,11 @@ from domain.booking.calls import (
     BookingRequest,
     SlotUnavailable,
     book_call,
-    booking_for_submission,
     busy_bookings,
     current_settings,
     pay_owed_emails,
     pay_owed_emails_of,
+    repeat_and_settings,
     slot_problem_at,
 )
 from domain.booking.links import mint_link
@@ -283,10 +283,9 @@ def submit_booking():
         # A honeypot only a bot fills in: look like success, write nothing.
         current_app.logger.info("booking dropped: honeypot filled")
         return render_template("booking/received.html")
-    repeat = booking_for_submission(db.session, form.ensure_submission_key())
+    repeat, rules, location = repeat_and_settings(db.session, form.ensure_submission_key())
     if repeat is not None:
         return show_repeat(repeat)
-    rules, location = current_settings(db.session)
     timezone = valid_timezone(form.timezone.data) or rules.timezone
     form.timezone.data = timezone
     slot = parse_slot(form.slot.data)

@@ -23,19 +23,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from domain.booking.availability import load_rules
-from domain.booking.links import mint_link
+from domain.booking.booking_rows import (  # noqa: F401  (EMAILS_OWED_KIND: re-exported)
+    EMAILS_OWED_KIND,
+    KnownLead,
+    known_lead,
+    write_booking,
+)
 from domain.booking.location import CallLocation, load_location
-from domain.booking.picker import LONGEST_SPAN, busy_between
+from domain.booking.picker import LONGEST_SPAN, busy_between, busy_spans, calls_reaching
 from domain.booking.slots import AvailabilityRules, Busy, slot_problem
+from domain.booking.stamp import bump_on
 from domain.calendar.caldav_write import enqueue_calendar_write
-from domain.calendar.sync import calendar_busy
+from domain.calendar.sync import calendar_spans
 from domain.content.counters import local_day, upsert_counts
-from domain.leads.details import new_lead_for_booking, normalise_email
+from domain.leads.details import normalise_email
 from domain.leads.scoring import fit_for
 from domain.mail.brief_email import BRIEF_KIND
 from domain.mail.outbox import OWED, cancel_pending, message_values
@@ -44,18 +50,13 @@ from domain.platform.database import (
     lock_for_transaction,
     serialised_write,
 )
-from models import AvailabilitySettings, Booking, Lead, LeadEvent, OutboxMessage
+from models import AvailabilitySettings, Booking, Lead, OutboxMessage
 
 log = logging.getLogger(__name__)
 
 REMINDER_KIND = "visitor_reminder"
 # Sent ahead of the call: a new time or a cancellation stops the ones still waiting.
 TIMED_KINDS = (REMINDER_KIND, BRIEF_KIND)
-# A booking moves these on to "call_booked". Leads further along (qualified, proposal, won)
-# stay where the owner put them; so do lost and spam, which only the owner reopens.
-MOVED_BY_A_BOOKING = ("new", "contacted")
-# The marker a booking leaves in the outbox until its emails are composed (status OWED).
-EMAILS_OWED_KIND = "booking_emails_owed"
 
 
 @dataclass(frozen=True)
@@ -136,15 +137,21 @@ class BookingLimitReached(Exception):
 
 @dataclass(frozen=True)
 class Booked:
-    lead: Lead
-    booking: Booking
+    """The call booked (or found again, on a repeat). A new booking's rows were written
+    without ORM objects, so `booking` and `lead` load them from `session` when asked."""
+
+    session: Session = field(repr=False)
+    booking_id: int
     created: bool  # False when this was a repeat of a submission already booked
     token: str | None = None  # the new booking's first private link; None on a repeat
 
     @property
-    def booking_id(self) -> int:
-        # The identity outlives the commit's expiry: reading it starts no new transaction.
-        return inspect(self.booking).identity[0]
+    def booking(self) -> Booking:
+        return self.session.get(Booking, self.booking_id)
+
+    @property
+    def lead(self) -> Lead:
+        return self.booking.lead
 
 
 def busy_bookings(
@@ -161,12 +168,36 @@ def busy_bookings(
 _settings_read: dict[str, tuple[datetime, AvailabilityRules, CallLocation | None]] = {}
 
 
+_SETTINGS_SAVED_AT = select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1)
+# A booking POST's first read: whether this submission was booked already, and when the
+# settings were last saved, in one round trip.
+_REPEAT_AND_SETTINGS_SAVED_AT = select(
+    select(Booking.id).where(Booking.submission_key == bindparam("key")).scalar_subquery(),
+    _SETTINGS_SAVED_AT.scalar_subquery(),
+)
+
+
 def current_settings(session: Session) -> tuple[AvailabilityRules, CallLocation | None]:
     """The owner's availability rules and call location as stored now (load_rules,
     load_location), from this process's copy while the settings row is unchanged."""
-    stamp = session.scalar(
-        select(AvailabilitySettings.updated_at).where(AvailabilitySettings.id == 1)
+    return settings_saved_at(session, session.connection().execute(_SETTINGS_SAVED_AT).scalar())
+
+
+def repeat_and_settings(
+    session: Session, submission_key: str
+) -> tuple[Booking | None, AvailabilityRules, CallLocation | None]:
+    """booking_for_submission and current_settings in one statement."""
+    booking_id, stamp = (
+        session.connection().execute(_REPEAT_AND_SETTINGS_SAVED_AT, {"key": submission_key}).one()
     )
+    repeat = session.get(Booking, booking_id) if booking_id is not None else None
+    return repeat, *settings_saved_at(session, stamp)
+
+
+def settings_saved_at(
+    session: Session, stamp: datetime | None
+) -> tuple[AvailabilityRules, CallLocation | None]:
+    """The settings whose row was saved at `stamp`: this process's copy, or read now."""
     database = str(session.get_bind().url)
     kept = _settings_read.get(database)
     if stamp is not None and kept is not None and kept[0] == stamp:
@@ -207,12 +238,26 @@ def calls_on_local_day(
     day = start.astimezone(zone).date()
     day_start = datetime.combine(day, time(), zone).astimezone(UTC)
     day_end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(UTC)
+    if excluding is None:
+        bounds = {"day_start": day_start, "day_end": day_end}
+        return session.connection().execute(_CALLS_ON_DAY, bounds).scalar()
     query = select(func.count()).where(
         Booking.status == "active", Booking.starts_at >= day_start, Booking.starts_at < day_end
     )
-    if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    return session.scalar(query)
+    return session.scalar(query.where(Booking.id != excluding))
+
+
+# A booking's checks, built once (their cache keys with them): they run on every booking
+# POST, inside the lock. A move (`excluding` its own call) builds its own.
+_CALLS_ON_DAY = select(func.count()).where(
+    Booking.status == "active",
+    Booking.starts_at >= bindparam("day_start"),
+    Booking.starts_at < bindparam("day_end"),
+)
+_BUSY_AROUND = union_all(
+    calls_reaching(bindparam("reach"), bindparam("span_end"), earliest=bindparam("earliest")),
+    calendar_spans(bindparam("busy_from"), bindparam("busy_to")),
+)
 
 
 def busy_around(
@@ -222,22 +267,16 @@ def busy_around(
     (with today's buffer after each), and no others."""
     buffer = timedelta(minutes=rules.buffer_minutes)
     span_end = start + timedelta(minutes=rules.call_minutes) + buffer
-    # A stored span reaches `start` only if it is blocked past `start - buffer`; the
-    # lower bound on starts keeps the index range to a day.
-    query = select(Booking.starts_at, Booking.ends_at, Booking.blocked_until).where(
-        Booking.status == "active",
-        Booking.starts_at >= start - LONGEST_SPAN,
-        Booking.starts_at < span_end,
-        Booking.blocked_until > start - buffer,
-    )
+    # A stored span reaches the slot only if it is blocked past `start - buffer`, and a
+    # calendar busy time blocks it when it ends less than a buffer before it.
+    reach = start - buffer
     if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    calls = [
-        Busy(begin, max(end, blocked_until - buffer))
-        for begin, end, blocked_until in session.execute(query)
-    ]
-    # A calendar busy time blocks the slot when it ends less than a buffer before it.
-    return calls + calendar_busy(session, start - buffer, span_end)
+        return busy_between(session, rules, reach, span_end, excluding)
+    bounds = {
+        "reach": reach, "span_end": span_end, "earliest": start - LONGEST_SPAN,
+        "busy_from": reach, "busy_to": span_end,
+    }  # fmt: skip
+    return busy_spans(session.connection().execute(_BUSY_AROUND, bounds).all(), buffer)
 
 
 def booking_for_submission(session: Session, submission_key: str) -> Booking | None:
@@ -276,7 +315,7 @@ def _book_with_retry(session, request: BookingRequest, now, limits) -> Booked:
         except IntegrityError as error:
             repeat = booking_for_submission(session, request.submission_key)
             if repeat is not None:
-                return Booked(repeat.lead, repeat, created=False)
+                return Booked(session, repeat.id, created=False)
             # Another booking created this email's lead a moment ago: go again, it exists now.
             if "email_normalised" in str(error.orig) and attempt == 0:
                 continue
@@ -295,56 +334,60 @@ def _book_once(session, request: BookingRequest, now, limits) -> Booked:
     )
     email_key = normalise_email(request.email)
     with serialised_write(session):
-        rules = current_rules(session)
-        problem = slot_problem_at(session, rules, now, request.start)
-        if problem:
-            # A repeat of a booked submission finds its own call in the slot. A repeat
-            # that reaches the insert instead is refused by uq_booking_submission_key.
-            repeat = booking_for_submission(session, request.submission_key)
-            if repeat is not None:
-                return Booked(repeat.lead, repeat, created=False)
-            raise SlotUnavailable(problem)
+        saved_at, rules = kept_settings(session)
+        if slot_problem_at(session, rules, now, request.start):
+            # Refused under the rules this process holds: only those stored now may refuse.
+            saved_at, rules = kept_settings(session, fresh=True)
+            if repeat := repeat_or_refusal(session, request, rules, now):
+                return repeat
         # Taken only now, so that bookings of one client wait on each other for the lead,
         # the counts and the writes alone: the slot is PostgreSQL's exclusion constraint's
         # to guard (SQLite's writers are one at a time from BEGIN IMMEDIATE on).
         lock_for_transaction(session, f"email:{email_key}", f"client:{request.client_key}")
-        existing_lead = session.scalar(select(Lead).where(Lead.email_normalised == email_key))
-        check_limits(session, existing_lead, request.client_key, limits, now)
-        lead = existing_lead or new_lead_for_booking(
-            session, request, fit.score, fit.engagement, now
-        )
-        booking = new_booking(request, lead, rules, fit.score, fit.engagement, now)
-        session.add(booking)
-        token = mint_link(session, booking, now)
-        next_call_with(session, lead, booking, now, new_lead=existing_lead is None)
-        mark_call_booked(session, lead, now)
-        session.flush()  # lead, booking, link and timeline in one flush: the ids
-        owe_emails(session, lead, booking, now)
-        # Last: every booking of the article and day adds to this one row, whose lock
-        # (PostgreSQL) is then held only until the commit that follows.
+        connection = session.connection()
+        known = known_lead(connection, email_key, request.client_key, now)
+        if known.settings_saved_at != saved_at:
+            # The owner saved the settings since this process read them: the slot is
+            # checked again under the rules stored now (in this transaction, as before).
+            rules = current_rules(session)
+            if repeat := repeat_or_refusal(session, request, rules, now):
+                return repeat
+        check_limits(known, request.client_key, limits)
+        booking_id, token = write_booking(connection, request, known, rules, fit, now)
+        # Last: every booking changes these two rows (the availability stamp, and the
+        # article's count of the day), whose locks (PostgreSQL) are then held only until
+        # the commit that follows.
+        bump_on(connection)
         if request.source_article:
             upsert_counts(
-                session.connection(),
+                connection,
                 {(request.source_article, local_day(now, rules.timezone), "bookings"): 1},
             )
-    return Booked(lead, booking, created=True, token=token)
+    return Booked(session, booking_id, created=True, token=token)
 
 
-_OWED_MARKER = insert(OutboxMessage.__table__)
+def kept_settings(session: Session, fresh=False) -> tuple[datetime | None, AvailabilityRules]:
+    """The rules this process holds and when the settings they come from were saved (read
+    now when it holds none, or `fresh`). The write checks that time in its read of the
+    lead instead of reading it first: one statement fewer in the lock, and as fresh."""
+    kept = None if fresh else _settings_read.get(str(session.get_bind().url))
+    if kept is not None:
+        return kept[0], kept[1]
+    saved_at = session.connection().execute(_SETTINGS_SAVED_AT).scalar()
+    return saved_at, settings_saved_at(session, saved_at)[0]
 
 
-def owe_emails(session: Session, lead: Lead, booking: Booking, now: datetime) -> None:
-    """The marker that this booking's emails are still to be composed; the caller commits.
-    A plain insert on the transaction's connection: nothing reads it back as an object."""
-    session.connection().execute(
-        _OWED_MARKER,
-        dict(
-            kind=EMAILS_OWED_KIND, channel="plan", status=OWED, lead_id=lead.id,
-            booking_id=booking.id, to_address="", reply_to=None,
-            subject="Emails of a new booking", body_text="", attachments=[],
-            link_booking_ids=[], send_after=now, attempts=0, created_at=now,
-        ),
-    )  # fmt: skip
+def repeat_or_refusal(session, request: BookingRequest, rules, now) -> Booked | None:
+    """None when the slot can be booked under `rules`; a repeat of a booked submission
+    finds its own call there (a repeat that reaches the insert instead is refused by
+    uq_booking_submission_key); any other problem raises SlotUnavailable."""
+    problem = slot_problem_at(session, rules, now, request.start)
+    if not problem:
+        return None
+    repeat = booking_for_submission(session, request.submission_key)
+    if repeat is not None:
+        return Booked(session, repeat.id, created=False)
+    raise SlotUnavailable(problem)
 
 
 def pay_owed_emails(
@@ -479,85 +522,11 @@ def owed_messages(booking: Booking, plan_emails: EmailPlanner) -> list:
     return [item for item in planned if getattr(item, "kind", None) not in TIMED_KINDS]
 
 
-def upcoming_calls(session: Session, column, value, now: datetime) -> int:
-    return session.scalar(
-        select(func.count(Booking.id)).where(
-            column == value, Booking.status == "active", Booking.ends_at > now
-        )
-    )
-
-
-def check_limits(session, lead: Lead | None, client_key: str | None, limits, now) -> None:
-    if lead is not None and upcoming_calls(session, Booking.lead_id, lead.id, now) >= (
-        limits.per_email
-    ):
+def check_limits(known: KnownLead, client_key: str | None, limits: BookingLimits) -> None:
+    if known.lead_id is not None and known.upcoming_calls >= limits.per_email:
         raise BookingLimitReached("email", limits.per_email)
-    if client_key and upcoming_calls(session, Booking.client_key, client_key, now) >= (
-        limits.per_client
-    ):
+    if client_key and known.client_upcoming_calls >= limits.per_client:
         raise BookingLimitReached("client", limits.per_client)
-
-
-def new_booking(request, lead, rules: AvailabilityRules, score, engagement, now) -> Booking:
-    ends_at = request.start + timedelta(minutes=rules.call_minutes)
-    return Booking(
-        lead=lead,
-        name=request.name,
-        email=request.email.strip(),
-        company=request.company,
-        role=request.role,
-        company_size=request.company_size,
-        consent_version=request.consent_version,
-        client_key=request.client_key,
-        starts_at=request.start,
-        ends_at=ends_at,
-        blocked_until=ends_at + timedelta(minutes=rules.buffer_minutes),
-        status="active",
-        visitor_timezone=request.visitor_timezone,
-        owner_timezone=rules.timezone,
-        situation=[signal.label for signal in request.signals],
-        message=request.message,
-        phone=request.phone,
-        source_article=request.source_article,
-        attribution=request.attribution,
-        fit_score=score,
-        suggested_engagement=engagement,
-        submission_key=request.submission_key,
-        sequence=0,
-        created_at=now,
-    )
-
-
-def mark_call_booked(session: Session, lead: Lead, now: datetime) -> None:
-    """Mark the lead "call booked", with its status change on the timeline (the booking has
-    its own entry there already); no change for a lead further along. A lead not yet
-    written is "new" until then (its column's default), so it is written booked."""
-    status = lead.status or "new"
-    if status not in MOVED_BY_A_BOOKING:
-        return
-    session.add(
-        LeadEvent(
-            lead=lead,
-            at=now,
-            kind="status",
-            body="They booked a call.",
-            from_status=status,
-            to_status="call_booked",
-        )
-    )
-    lead.status = "call_booked"
-    lead.updated_at = now
-
-
-def next_call_with(session: Session, lead: Lead, booking: Booking, now, *, new_lead) -> None:
-    """The lead's next call once this booking is added. A new lead has no other call; a
-    lead whose stored next call is still ahead needs only the earlier of the two."""
-    if new_lead:
-        lead.next_call_at = booking.starts_at
-    elif lead.next_call_at is not None and lead.next_call_at >= now:
-        lead.next_call_at = min(lead.next_call_at, booking.starts_at)
-    else:
-        refresh_next_call(session, lead, now)
 
 
 def refresh_next_call(session: Session, lead: Lead, now: datetime) -> None:

@@ -36,10 +36,16 @@ def is_token_shaped(token: str) -> bool:
     return bool(_TOKEN_SHAPE.match(token))
 
 
+def new_link_token() -> tuple[str, str]:
+    """A new random token and the hash that is stored for it."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, token_hash(token)
+
+
 def mint_link(session: Session, booking: Booking, now: datetime) -> str:
     """A new working token for `booking`; its hash joins the caller's transaction."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(BookingLink(booking=booking, token_hash=token_hash(token), created_at=now))
+    token, hashed = new_link_token()
+    session.add(BookingLink(booking=booking, token_hash=hashed, created_at=now))
     return token
 
 

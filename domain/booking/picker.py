@@ -83,9 +83,14 @@ def busy_between(
     each (domain/platform/utc_text.py), on the session's connection: plain columns, which
     the ORM's result machinery (a quarter of the time at a thousand rows) adds nothing to."""
     buffer = timedelta(minutes=rules.buffer_minutes)
-    parse = parse_utc_text
     spans = union_all(calls_reaching(start, end, excluding), calendar_spans(start, end))
     rows = session.connection().execute(spans).all()  # one fetchall, not a fetchone a row
+    return busy_spans(rows, buffer)
+
+
+def busy_spans(rows, buffer: timedelta) -> list[Busy]:
+    """Busy spans from the rows of `calls_reaching` and `calendar_spans`."""
+    parse = parse_utc_text
     # The slot check adds today's buffer to a call's end; the stored span may carry an older
     # one. A calendar busy time's third column is its end again, so it keeps its own end.
     return [
@@ -94,9 +99,11 @@ def busy_between(
     ]
 
 
-def calls_reaching(start: datetime, end: datetime, excluding: int | None = None) -> Select:
+def calls_reaching(start, end, excluding: int | None = None, *, earliest=None) -> Select:
     """The statement for the active calls whose blocked span meets [start, end): start,
-    end and blocked_until as `utc_text`, and True (a call)."""
+    end and blocked_until as `utc_text`, and True (a call). `earliest` (bound parameters
+    may be given for all three) is the earliest start that can, by default `start` less
+    LONGEST_SPAN."""
     query = select(
         utc_text(Booking.starts_at), utc_text(Booking.ends_at), utc_text(Booking.blocked_until),
         true(),
@@ -104,7 +111,7 @@ def calls_reaching(start: datetime, end: datetime, excluding: int | None = None)
         Booking.status == "active",
         # A call keeps at most LONGEST_SPAN busy, so the partial index on active starts
         # (uq_booking_active_start) is read over the window and a day, not all history.
-        Booking.starts_at >= start - LONGEST_SPAN,
+        Booking.starts_at >= (start - LONGEST_SPAN if earliest is None else earliest),
         Booking.starts_at < end,
         Booking.blocked_until > start,
     )  # fmt: skip

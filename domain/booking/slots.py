@@ -110,7 +110,8 @@ def slot_problem(
         return "beyond_horizon"
     if day in rules.dates_off:
         return "day_off"
-    if start not in schedule.grid(day):
+    # Compared as whole microseconds: a day's grid as datetimes cost more than the rest.
+    if _micros(start) not in schedule.grid_micros(day):
         return "outside_hours"
     return schedule.booking_problem(start)
 
@@ -156,10 +157,6 @@ class _Schedule:
             first, last = max(first, between[0]), min(last, between[1])
         for offset in range((last - first).days + 1):
             yield first + timedelta(days=offset)
-
-    def grid(self, day: date) -> list[datetime]:
-        """Every wall-clock grid start on owner-local `day`, as sorted UTC."""
-        return [_from_micros(start) for start in self.grid_micros(day)]
 
     def grid_micros(self, day: date) -> list[int]:
         midnight = datetime.combine(day, time(), self.zone)

@@ -11,7 +11,7 @@ back a value a cache has already seen."""
 
 from uuid import uuid4
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from models import AvailabilitySettings, Booking, BusyInterval
@@ -64,7 +64,12 @@ def bump(session: Session) -> None:
     """Change the token inside the session's transaction: readers see the new token exactly
     when they see the write. Every time, not once per transaction: a rolled-back savepoint
     would take a once-only change with it."""
-    session.connection().execute(_BUMP, {"token": uuid4().hex})
+    bump_on(session.connection())
+
+
+def bump_on(connection: Connection) -> None:
+    """`bump` on the transaction's connection, for a writer that writes with Core."""
+    connection.execute(_BUMP, {"token": uuid4().hex})
 
 
 def _touches_watched(objects) -> bool:

@@ -76,14 +76,23 @@ def upsert_counts(connection: Connection, counts: Counter[CounterKey]) -> None:
         row[column] += amount
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = _UPSERTS[connection.dialect.name == "postgresql"]
+    values = list(rows.values())
+    # One row (a booking's count) as one execute, not an executemany of one.
+    connection.execute(statement, values[0] if len(values) == 1 else values)
+
+
+def _upsert(dialect):
     statement = dialect.insert(ArticleDailyStat)
     table = ArticleDailyStat.__table__
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["slug", "day"],
         set_={name: table.c[name] + statement.excluded[name] for name in COUNTER_COLUMNS},
     )
-    connection.execute(statement, list(rows.values()))
+
+
+# Built once per dialect (every booking runs one): their cache keys are worked out once.
+_UPSERTS = {False: _upsert(sqlite), True: _upsert(postgresql)}
 
 
 class CounterBuffer:

@@ -34,27 +34,32 @@ def lead_for_booking(session, request, score: int, engagement: str, now: datetim
 def new_lead_for_booking(session, request, score: int, engagement: str, now) -> Lead:
     """A new lead from this booking's details, added to the session; for a caller that has
     just found no lead of this address (under the booking's lock), so need not look again."""
-    attribution = request.attribution
-    lead = Lead(
-        email_normalised=normalise_email(request.email),
-        email=request.email.strip(),
-        name=request.name,
-        company=request.company,
-        role=request.role,
-        company_size=request.company_size,
-        fit_score=score,
-        suggested_engagement=engagement,
-        source_article=request.source_article,
-        first_touch=attribution.get("first_touch", {}),
-        last_touch=attribution.get("last_touch", {}),
-        articles_read=list(attribution.get("articles_read", [])),
-        consent_version=request.consent_version,
-        consent_given_at=now,
-        created_at=now,
-        updated_at=now,
-    )
+    lead = Lead(**new_lead_values(request, score, engagement, now))
     session.add(lead)
     return lead
+
+
+def new_lead_values(request, score: int, engagement: str, now) -> dict:
+    """The columns of a new lead made from a booking request's details."""
+    attribution = request.attribution
+    return {
+        "email_normalised": normalise_email(request.email),
+        "email": request.email.strip(),
+        "name": request.name,
+        "company": request.company,
+        "role": request.role,
+        "company_size": request.company_size,
+        "fit_score": score,
+        "suggested_engagement": engagement,
+        "source_article": request.source_article,
+        "first_touch": attribution.get("first_touch", {}),
+        "last_touch": attribution.get("last_touch", {}),
+        "articles_read": list(attribution.get("articles_read", [])),
+        "consent_version": request.consent_version,
+        "consent_given_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 DETAIL_FIELDS = ("name", "email", "company", "role", "company_size")

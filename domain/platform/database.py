@@ -16,8 +16,9 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from functools import cache
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, TextClause, event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, scoped_session
@@ -156,10 +157,17 @@ def lock_for_transaction(session: Session, *names: str) -> None:
     # One statement, one round trip: the locks are taken left to right in the select list,
     # in one order everywhere, so two transactions cannot deadlock on two names.
     ordered = sorted(set(names))
-    locks = ", ".join(
-        f"pg_advisory_xact_lock(hashtextextended(:name{n}, 0))" for n in range(len(ordered))
+    session.connection().execute(
+        _advisory_locks(len(ordered)), {f"name{n}": name for n, name in enumerate(ordered)}
     )
-    session.execute(text(f"SELECT {locks}"), {f"name{n}": name for n, name in enumerate(ordered)})
+
+
+@cache
+def _advisory_locks(count: int) -> TextClause:
+    """The statement taking `count` advisory locks, made once per count: every booking
+    takes two."""
+    locks = ", ".join(f"pg_advisory_xact_lock(hashtextextended(:name{n}, 0))" for n in range(count))
+    return text(f"SELECT {locks}")
 
 
 def unreachable(error: BaseException) -> bool:
