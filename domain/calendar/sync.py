@@ -18,12 +18,12 @@ from sqlalchemy import Select, delete, false, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain.booking.availability import load_rules
-from domain.booking.slots import AvailabilityRules, Busy
+from domain.booking.slots import AvailabilityRules
 from domain.calendar.busy import CalendarDataError, busy_intervals, event_count, parse_calendars
 from domain.calendar.caldav_sync import sync_caldav_busy
 from domain.calendar.feeds import FeedError, FetchOptions, fetch_feed, options_from_settings
 from domain.platform.database import serialised_write
-from domain.platform.utc_text import parse_utc_text, utc_text
+from domain.platform.utc_text import utc_text
 from models import BusyInterval, CalendarFeed
 
 log = logging.getLogger(__name__)
@@ -47,14 +47,6 @@ class SyncResult:
 def busy_window(rules: AvailabilityRules, now: datetime) -> tuple[datetime, datetime]:
     """From now to the last bookable moment, with a day to spare for zones and buffers."""
     return now, now + rules.min_notice + timedelta(days=rules.horizon_days + 1)
-
-
-def calendar_busy(session: Session, start: datetime, end: datetime) -> list[Busy]:
-    """Every stored busy interval (feeds and CalDAV alike) reaching into [start, end)."""
-    # On the session's connection, as domain.booking.picker.busy_between reads them.
-    rows = session.connection().execute(calendar_spans(start, end)).all()
-    parse = parse_utc_text
-    return [Busy(parse(begin), parse(finish), is_call=False) for begin, finish, *_ in rows]
 
 
 def calendar_spans(start: datetime, end: datetime) -> Select:
