@@ -118,15 +118,34 @@ def test_a_reply_to_name_that_needs_encoding_reads_back_as_given():
         assert message["Reply-To"].addresses[0].addr_spec == email
 
 
-def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
-    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
-    draws = iter([1, 2])
-    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+def message_with_parts(body: str):
     attachment = {"filename": "a.txt", "content_type": "text/plain", "content": "x"}
-    body = f"Quoted:\n--{taken}\n"
-    message = build_message(
+    return build_message(
         SENDER, to="ada@analytical.example", subject="Parts", body_text=body,
         attachments=[attachment],
     )  # fmt: skip
+
+
+def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
+    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
+    monkeypatch.setattr(mailer, "_BOUNDARIES", [taken])
+    draws = iter([1, 2])
+    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+    message = message_with_parts(f"Quoted:\n--{taken}\n")
     assert message.get_boundary() == "=" * 15 + "2".zfill(len(taken) - 17) + "=="
     assert len(list(message.iter_parts())) == 2
+
+
+def test_messages_share_a_boundary_their_texts_do_not_hold():
+    first = message_with_parts("One.").get_boundary()
+    assert message_with_parts("Two.").get_boundary() == first
+    quoting = message_with_parts(f"Quoting the first: {first}")
+    assert quoting.get_boundary() != first
+    assert quoting.get_boundary() in mailer._BOUNDARIES
+
+
+def test_a_text_holding_every_shared_boundary_gets_a_new_one():
+    every_one = "\n".join(mailer._BOUNDARIES)  # short lines, sent as they are (7bit)
+    message = message_with_parts(every_one)
+    assert message.get_boundary() not in mailer._BOUNDARIES
+    assert message.get_body(("plain",)).get_content() == every_one + "\n"
