@@ -5,7 +5,10 @@ POLICY): every kind of email must still leave byte for byte as the standard poli
 import random
 import sys
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import BaseHeader
 from email.policy import default as default_policy
+from email.utils import make_msgid
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -149,3 +152,45 @@ def test_a_text_holding_every_shared_boundary_gets_a_new_one():
     message = message_with_parts(every_one)
     assert message.get_boundary() not in mailer._BOUNDARIES
     assert message.get_body(("plain",)).get_content() == every_one + "\n"
+
+
+MADE_HEADERS = {
+    "the outbox's": ("<outbox-12-20261120093000123456@example.test>", NOW),
+    "make_msgid's": (
+        make_msgid(domain="bench.localhost"),
+        NOW.astimezone(ZoneInfo("Asia/Kolkata")),
+    ),
+    "a naive date": ("<a.b+c_d-e@x>", datetime(2026, 11, 20, 9, 30)),
+    "a space inside": ("<a b@example.test>", NOW),
+    "too long to keep": (f"<{'x' * 70}@example.test>", NOW),
+    "not an id": ("no angle brackets", NOW),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MADE_HEADERS))
+def test_date_and_message_id_leave_as_their_parsed_headers_would(case, monkeypatch):
+    message_id, now = MADE_HEADERS[case]
+
+    def built():
+        message = build_message(SENDER, to="ada@analytical.example", subject="Date",
+                                body_text="x", message_id=message_id, now=now)  # fmt: skip
+        crlf = message.policy.clone(linesep="\r\n")
+        return message, [message.as_bytes(policy=crlf), message.as_bytes()]
+
+    kept, kept_bytes = built()
+    monkeypatch.setattr(
+        mailer, "_set_made_header", lambda m, name, value: m.__setitem__(name, value)
+    )
+    parsed, parsed_bytes = built()
+    assert kept_bytes == parsed_bytes
+    assert kept["Date"].datetime == parsed["Date"].datetime
+    assert kept["Message-ID"] == parsed["Message-ID"]
+
+
+def test_a_plain_date_and_message_id_are_kept_as_written():
+    message_id = "<outbox-12-20261120093000123456@example.test>"
+    message = build_message(SENDER, to="ada@analytical.example", subject="Date",
+                            body_text="x", message_id=message_id, now=NOW)  # fmt: skip
+    raw = dict(message.raw_items())
+    assert (raw["Message-ID"], raw["Date"]) == (message_id, "Fri, 20 Nov 2026 09:30:00 +0000")
+    assert not isinstance(raw["Date"], BaseHeader)
