@@ -188,6 +188,8 @@ WRITTEN_EDGES = {
     "line ends of every kind": {"description": "one\r\ntwo\rthree\nfour\\N five\\n"},
     "a time in another zone": {"start": START.astimezone(ZoneInfo("Asia/Kolkata")),
                                "end": END.astimezone(ZoneInfo("America/New_York"))},
+    "seconds and microseconds": {"start": START.replace(second=5, microsecond=7),
+                                 "now": NOW.replace(year=999)},
     "a long UID and URL": {"uid": "booking-123456789@" + "sub." * 20 + "example.test",
                            "location_url": "https://example.test/" + "é" * 40},
 }  # fmt: skip

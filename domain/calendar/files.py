@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
-from icalendar import vCalAddress, vDDDTypes, vInt, vText, vUri
+from icalendar import vCalAddress, vInt, vText, vUri
 from icalendar.parser import Contentline
 
 PRODUCT_ID = "-//Intelligence Library//Strategy calls//EN"
@@ -104,7 +104,11 @@ def _text(value: str) -> str:
 
 
 def _time(moment: datetime) -> str:
-    return vDDDTypes(moment).to_ical().decode("ascii")
+    """A UTC time as icalendar's vDatetime writes it (without its type lookups)."""
+    return (
+        f"{moment.year:04}{moment.month:02}{moment.day:02}"
+        f"T{moment.hour:02}{moment.minute:02}{moment.second:02}Z"
+    )
 
 
 def _address_line(name: str, address: vCalAddress) -> str:
