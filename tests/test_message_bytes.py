@@ -101,12 +101,17 @@ def wire_bytes(draft, message_id: str) -> list[bytes]:
     return [message.as_bytes(policy=policy), message.as_bytes()]
 
 
+def parsed_header(message, name: str, value: str) -> None:
+    message[name] = value  # as the standard policy takes every header: parsed
+
+
 @pytest.mark.parametrize("person", sorted(PEOPLE))
 def test_every_email_leaves_byte_for_byte_as_the_standard_policy_writes_it(person, monkeypatch):
     drafts = every_draft(details_for(*PEOPLE[person]))
     shared = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     again = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     monkeypatch.setattr(mailer, "POLICY", default_policy)
+    monkeypatch.setattr(mailer, "_set_plain_header", parsed_header)
     standard = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     assert shared == standard
     assert again == standard
@@ -167,21 +172,26 @@ MADE_HEADERS = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(MADE_HEADERS))
-def test_date_and_message_id_leave_as_their_parsed_headers_would(case, monkeypatch):
-    message_id, now = MADE_HEADERS[case]
+def kept_and_parsed(monkeypatch, **fields):
+    """The message built as it is, then with every header parsed as the standard policy
+    parses it; each with its bytes as sent (CRLF) and as as_bytes() gives them."""
 
     def built():
-        message = build_message(SENDER, to="ada@analytical.example", subject="Date",
-                                body_text="x", message_id=message_id, now=now)  # fmt: skip
+        message = build_message(SENDER, to="ada@analytical.example", body_text="x", **fields)
         crlf = message.policy.clone(linesep="\r\n")
         return message, [message.as_bytes(policy=crlf), message.as_bytes()]
 
-    kept, kept_bytes = built()
-    monkeypatch.setattr(
-        mailer, "_set_made_header", lambda m, name, value: m.__setitem__(name, value)
+    kept = built()
+    monkeypatch.setattr(mailer, "_set_plain_header", parsed_header)
+    return kept, built()
+
+
+@pytest.mark.parametrize("case", sorted(MADE_HEADERS))
+def test_date_and_message_id_leave_as_their_parsed_headers_would(case, monkeypatch):
+    message_id, now = MADE_HEADERS[case]
+    (kept, kept_bytes), (parsed, parsed_bytes) = kept_and_parsed(
+        monkeypatch, subject="Date", message_id=message_id, now=now
     )
-    parsed, parsed_bytes = built()
     assert kept_bytes == parsed_bytes
     assert kept["Date"].datetime == parsed["Date"].datetime
     assert kept["Message-ID"] == parsed["Message-ID"]
@@ -194,3 +204,27 @@ def test_a_plain_date_and_message_id_are_kept_as_written():
     raw = dict(message.raw_items())
     assert (raw["Message-ID"], raw["Date"]) == (message_id, "Fri, 20 Nov 2026 09:30:00 +0000")
     assert not isinstance(raw["Date"], BaseHeader)
+
+
+SUBJECTS_AND_REPLY_TOS = {
+    "plain": ("Your call on Thursday 26 November", "Ada Lovelace <ada@analytical.example>"),
+    "punctuation": ("Call: Tables, Inc. (51-200) [A/B] {x} 100% #1!", "bob.o-k+x_y@ex-1.example"),
+    "an encoded word": ("=?utf-8?q?Hello?= there", "Ada <ada@example.test>"),
+    "two spaces": ("Two  spaces", "Ada  Lovelace <ada@example.test>"),
+    "quoted names": ('Say "hi"; to \\ me', '"Bobby Tables" <bobby@tables.example>'),
+    "odd addresses": ("x" * 66, "Ada <a..b@example.test>"),
+    "too long": ("y" * 67, "Ada " * 12 + "<ada@example.test>"),
+    "dots at the edges": (".leading and trailing.", ".ada.@example.test"),
+    "an address list": ("Tabs\tand more", "a@example.test, b@example.test"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBJECTS_AND_REPLY_TOS))
+def test_subject_and_reply_to_leave_as_their_parsed_headers_would(case, monkeypatch):
+    subject, reply_to = SUBJECTS_AND_REPLY_TOS[case]
+    (kept, kept_bytes), (parsed, parsed_bytes) = kept_and_parsed(
+        monkeypatch, subject=subject, reply_to=reply_to, message_id="<m@x>", now=NOW
+    )
+    assert kept_bytes == parsed_bytes
+    assert kept["Subject"] == parsed["Subject"]
+    assert kept["Reply-To"].addresses == parsed["Reply-To"].addresses

@@ -130,9 +130,11 @@ def build_message(
     message["To"] = header_address(to, "To")
     set_subject(message, single_line(subject))
     if reply_to:
-        message["Reply-To"] = header_address(reply_to, "Reply-To")
-    _set_made_header(message, "Date", format_datetime(now or datetime.now(UTC)))
-    _set_made_header(message, "Message-ID", message_id or make_msgid(domain=_sender_domain(sender)))
+        _set_plain_header(message, "Reply-To", header_address(reply_to, "Reply-To"))
+    _set_plain_header(message, "Date", format_datetime(now or datetime.now(UTC)))
+    _set_plain_header(
+        message, "Message-ID", message_id or make_msgid(domain=_sender_domain(sender))
+    )
     # RFC 3834: tells auto-responders (out of office) not to answer a robot.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body_text)
@@ -175,18 +177,26 @@ def _boundary_for(message: EmailMessage) -> str:
     raise AssertionError("unreachable: new boundaries are drawn until one fits")
 
 
-# What the code makes: a date from format_datetime, a Message-ID of plain characters.
-_MADE_HEADERS = {
+_PLAIN_ADDRESS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# Values in these shapes read back, parsed, exactly as written: a date from
+# format_datetime, a Message-ID, words without an encoded word, an address and a name of
+# plain words.
+_PLAIN_HEADERS = {
     "Date": re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [-+]\d{4}"),
     "Message-ID": re.compile(r"<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>"),
+    "Subject": re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*"),
+    "Reply-To": re.compile(
+        rf"(?:[A-Za-z0-9]+(?: [A-Za-z0-9]+)* <{_PLAIN_ADDRESS}>|{_PLAIN_ADDRESS})"
+    ),
 }
 
 
-def _set_made_header(message: EmailMessage, name: str, value: str) -> None:
-    """A Date or Message-ID this code made, kept as text: it reads back, parsed, exactly
-    as written, and the policy writes a line this short as it is. Parsing and folding
-    them (new in every message) was a tenth of building one. Any other value is parsed."""
-    if _MADE_HEADERS[name].fullmatch(value) and len(name) + 2 + len(value) <= HEADER_LINE:
+def _set_plain_header(message: EmailMessage, name: str, value: str) -> None:
+    """A header kept as text when its value is plain and short: the policy writes such a
+    line as it is, and it is parsed only if read, as it would have read parsed. Parsing
+    and folding the headers new in every message was a fifth of building one. Any other
+    value is parsed (and folded) as before."""
+    if _PLAIN_HEADERS[name].fullmatch(value) and len(name) + 2 + len(value) <= HEADER_LINE:
         message.set_raw(name, value)
     else:
         message[name] = value
@@ -205,7 +215,7 @@ def set_subject(message: EmailMessage, subject: str) -> None:
     whole, spaces inside the encoded words, and stored as folded here.
     """
     if subject.isascii():
-        message["Subject"] = subject  # plain words fold at their spaces, which survive
+        _set_plain_header(message, "Subject", subject)  # words fold at spaces, which survive
         return
     header = Header(subject, "utf-8", header_name="Subject")
     message.set_raw("Subject", header.encode(linesep="\n", maxlinelen=HEADER_LINE))
