@@ -167,6 +167,7 @@ MADE_HEADERS = {
     ),
     "a naive date": ("<a.b+c_d-e@x>", datetime(2026, 11, 20, 9, 30)),
     "a space inside": ("<a b@example.test>", NOW),
+    "dots doubled and at the edges": ("<.a..b.@example..test>", NOW),
     "too long to keep": (f"<{'x' * 70}@example.test>", NOW),
     "not an id": ("no angle brackets", NOW),
 }

@@ -183,7 +183,7 @@ _PLAIN_ADDRESS = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(?:\.[A-Za
 # plain words.
 _PLAIN_HEADERS = {
     "Date": re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [-+]\d{4}"),
-    "Message-ID": re.compile(r"<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>"),
+    "Message-ID": re.compile(rf"<{_PLAIN_ADDRESS}>"),
     "Subject": re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*"),
     "Reply-To": re.compile(
         rf"(?:[A-Za-z0-9]+(?: [A-Za-z0-9]+)* <{_PLAIN_ADDRESS}>|{_PLAIN_ADDRESS})"
