@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, Event, vCalAddress
 from icalendar.parser import Contentline
 
 from domain.booking.links import fill_links, fill_links_in_calendar
@@ -18,21 +18,23 @@ END = START + timedelta(minutes=30)
 NOW = datetime(2026, 11, 20, 9, 15, 42, 123456, tzinfo=UTC)
 
 
+INVITE = {
+    "uid": "booking-7@example.test",
+    "start": START,
+    "end": END,
+    "summary": "AI strategy call with Saed Shafane",
+    "description": "Strategy call. Manage: https://example.test/booking/tok",
+    "location_url": "https://example.test/booking/tok",
+    "organizer_name": "Saed Shafane",
+    "organizer_email": "owner@example.test",
+    "attendee_name": "Ada Lovelace, CTO",
+    "attendee_email": "ada@analytical.example",
+    "now": NOW,
+}
+
+
 def invite(**overrides) -> str:
-    values = {
-        "uid": "booking-7@example.test",
-        "start": START,
-        "end": END,
-        "summary": "AI strategy call with Saed Shafane",
-        "description": "Strategy call. Manage: https://example.test/booking/tok",
-        "location_url": "https://example.test/booking/tok",
-        "organizer_name": "Saed Shafane",
-        "organizer_email": "owner@example.test",
-        "attendee_name": "Ada Lovelace, CTO",
-        "attendee_email": "ada@analytical.example",
-        "now": NOW,
-    }
-    return booking_ics(**(values | overrides))
+    return booking_ics(**(INVITE | overrides))
 
 
 def only_event(text: str):
@@ -145,11 +147,58 @@ FOLD_EDGES = {
 }
 
 
-@pytest.mark.parametrize("edge", sorted(FOLD_EDGES))
-def test_invite_is_folded_exactly_as_icalendar_folds_it(edge, monkeypatch):
-    ours = invite(**FOLD_EDGES[edge])
-    monkeypatch.setattr(files, "calendar_text", lambda calendar: calendar.to_ical().decode())
-    assert ours == invite(**FOLD_EDGES[edge])
+def icalendar_invite(**overrides) -> str:
+    """The invite as icalendar writes it from Calendar and Event objects (how booking_ics
+    made it before it wrote the lines itself)."""
+    values = {**INVITE, **overrides}
+    calendar = Calendar()
+    calendar.add("prodid", files.PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", values.get("method", "REQUEST"))
+    event = Event()
+    event.add("uid", values["uid"])
+    event.add("dtstamp", values["now"].astimezone(UTC).replace(microsecond=0))
+    event.add("dtstart", values["start"].astimezone(UTC))
+    event.add("dtend", values["end"].astimezone(UTC))
+    event.add("summary", values["summary"])
+    event.add("description", values["description"])
+    event.add("url", values["location_url"])
+    if values.get("location"):
+        event.add("location", values["location"])
+    organizer = vCalAddress(f"mailto:{values['organizer_email']}")
+    organizer.params["CN"] = values["organizer_name"]
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{values['attendee_email']}")
+    attendee.params["CN"] = values["attendee_name"]
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    attendee.params["RSVP"] = "TRUE"
+    event.add("attendee", attendee)
+    event.add("sequence", values.get("sequence", 0))
+    event.add("status", files.ICS_METHODS[values.get("method", "REQUEST")])
+    calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
+
+
+WRITTEN_EDGES = {
+    "a location": {"location": "Phone: +44 20 7946 0000, ext. 12; ask for Ada"},
+    "a cancellation": {"method": "CANCEL", "sequence": 3},
+    "quotes and colons in names": {"organizer_name": 'Saed "S" Shafane: AI', "attendee_name":
+                                   'Ada "The Countess"; Lovelace, CTO'},  # fmt: skip
+    "line ends of every kind": {"description": "one\r\ntwo\rthree\nfour\\N five\\n"},
+    "a time in another zone": {"start": START.astimezone(ZoneInfo("Asia/Kolkata")),
+                               "end": END.astimezone(ZoneInfo("America/New_York"))},
+    "seconds and microseconds": {"start": START.replace(second=5, microsecond=7),
+                                 "now": NOW.replace(year=999)},
+    "a long UID and URL": {"uid": "booking-123456789@" + "sub." * 20 + "example.test",
+                           "location_url": "https://example.test/" + "é" * 40},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edge", sorted(FOLD_EDGES | WRITTEN_EDGES))
+def test_invite_is_written_and_folded_exactly_as_icalendar_writes_it(edge):
+    overrides = (FOLD_EDGES | WRITTEN_EDGES)[edge]
+    assert invite(**overrides) == icalendar_invite(**overrides)
 
 
 def refolded_whole(ics_text: str, urls) -> str:

@@ -5,7 +5,10 @@ POLICY): every kind of email must still leave byte for byte as the standard poli
 import random
 import sys
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import BaseHeader
 from email.policy import default as default_policy
+from email.utils import make_msgid
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -98,12 +101,17 @@ def wire_bytes(draft, message_id: str) -> list[bytes]:
     return [message.as_bytes(policy=policy), message.as_bytes()]
 
 
+def parsed_header(message, name: str, value: str) -> None:
+    message[name] = value  # as the standard policy takes every header: parsed
+
+
 @pytest.mark.parametrize("person", sorted(PEOPLE))
 def test_every_email_leaves_byte_for_byte_as_the_standard_policy_writes_it(person, monkeypatch):
     drafts = every_draft(details_for(*PEOPLE[person]))
     shared = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     again = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     monkeypatch.setattr(mailer, "POLICY", default_policy)
+    monkeypatch.setattr(mailer, "_set_plain_header", parsed_header)
     standard = {kind: wire_bytes(draft, f"<{kind}@example.test>") for kind, draft in drafts.items()}
     assert shared == standard
     assert again == standard
@@ -118,15 +126,106 @@ def test_a_reply_to_name_that_needs_encoding_reads_back_as_given():
         assert message["Reply-To"].addresses[0].addr_spec == email
 
 
-def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
-    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
-    draws = iter([1, 2])
-    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+def message_with_parts(body: str):
     attachment = {"filename": "a.txt", "content_type": "text/plain", "content": "x"}
-    body = f"Quoted:\n--{taken}\n"
-    message = build_message(
+    return build_message(
         SENDER, to="ada@analytical.example", subject="Parts", body_text=body,
         attachments=[attachment],
     )  # fmt: skip
+
+
+def test_the_boundary_is_never_a_line_of_the_text_it_separates(monkeypatch):
+    taken = "=" * 15 + "1".zfill(len(repr(sys.maxsize - 1))) + "=="
+    monkeypatch.setattr(mailer, "_BOUNDARIES", [taken])
+    draws = iter([1, 2])
+    monkeypatch.setattr(mailer.random, "randrange", lambda _stop: next(draws))
+    message = message_with_parts(f"Quoted:\n--{taken}\n")
     assert message.get_boundary() == "=" * 15 + "2".zfill(len(taken) - 17) + "=="
     assert len(list(message.iter_parts())) == 2
+
+
+def test_messages_share_a_boundary_their_texts_do_not_hold():
+    first = message_with_parts("One.").get_boundary()
+    assert message_with_parts("Two.").get_boundary() == first
+    quoting = message_with_parts(f"Quoting the first: {first}")
+    assert quoting.get_boundary() != first
+    assert quoting.get_boundary() in mailer._BOUNDARIES
+
+
+def test_a_text_holding_every_shared_boundary_gets_a_new_one():
+    every_one = "\n".join(mailer._BOUNDARIES)  # short lines, sent as they are (7bit)
+    message = message_with_parts(every_one)
+    assert message.get_boundary() not in mailer._BOUNDARIES
+    assert message.get_body(("plain",)).get_content() == every_one + "\n"
+
+
+MADE_HEADERS = {
+    "the outbox's": ("<outbox-12-20261120093000123456@example.test>", NOW),
+    "make_msgid's": (
+        make_msgid(domain="bench.localhost"),
+        NOW.astimezone(ZoneInfo("Asia/Kolkata")),
+    ),
+    "a naive date": ("<a.b+c_d-e@x>", datetime(2026, 11, 20, 9, 30)),
+    "a space inside": ("<a b@example.test>", NOW),
+    "dots doubled and at the edges": ("<.a..b.@example..test>", NOW),
+    "too long to keep": (f"<{'x' * 70}@example.test>", NOW),
+    "not an id": ("no angle brackets", NOW),
+}
+
+
+def kept_and_parsed(monkeypatch, **fields):
+    """The message built as it is, then with every header parsed as the standard policy
+    parses it; each with its bytes as sent (CRLF) and as as_bytes() gives them."""
+
+    def built():
+        message = build_message(SENDER, to="ada@analytical.example", body_text="x", **fields)
+        crlf = message.policy.clone(linesep="\r\n")
+        return message, [message.as_bytes(policy=crlf), message.as_bytes()]
+
+    kept = built()
+    monkeypatch.setattr(mailer, "_set_plain_header", parsed_header)
+    return kept, built()
+
+
+@pytest.mark.parametrize("case", sorted(MADE_HEADERS))
+def test_date_and_message_id_leave_as_their_parsed_headers_would(case, monkeypatch):
+    message_id, now = MADE_HEADERS[case]
+    (kept, kept_bytes), (parsed, parsed_bytes) = kept_and_parsed(
+        monkeypatch, subject="Date", message_id=message_id, now=now
+    )
+    assert kept_bytes == parsed_bytes
+    assert kept["Date"].datetime == parsed["Date"].datetime
+    assert kept["Message-ID"] == parsed["Message-ID"]
+
+
+def test_a_plain_date_and_message_id_are_kept_as_written():
+    message_id = "<outbox-12-20261120093000123456@example.test>"
+    message = build_message(SENDER, to="ada@analytical.example", subject="Date",
+                            body_text="x", message_id=message_id, now=NOW)  # fmt: skip
+    raw = dict(message.raw_items())
+    assert (raw["Message-ID"], raw["Date"]) == (message_id, "Fri, 20 Nov 2026 09:30:00 +0000")
+    assert not isinstance(raw["Date"], BaseHeader)
+
+
+SUBJECTS_AND_REPLY_TOS = {
+    "plain": ("Your call on Thursday 26 November", "Ada Lovelace <ada@analytical.example>"),
+    "punctuation": ("Call: Tables, Inc. (51-200) [A/B] {x} 100% #1!", "bob.o-k+x_y@ex-1.example"),
+    "an encoded word": ("=?utf-8?q?Hello?= there", "Ada <ada@example.test>"),
+    "two spaces": ("Two  spaces", "Ada  Lovelace <ada@example.test>"),
+    "quoted names": ('Say "hi"; to \\ me', '"Bobby Tables" <bobby@tables.example>'),
+    "odd addresses": ("x" * 66, "Ada <a..b@example.test>"),
+    "too long": ("y" * 67, "Ada " * 12 + "<ada@example.test>"),
+    "dots at the edges": (".leading and trailing.", ".ada.@example.test"),
+    "an address list": ("Tabs\tand more", "a@example.test, b@example.test"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SUBJECTS_AND_REPLY_TOS))
+def test_subject_and_reply_to_leave_as_their_parsed_headers_would(case, monkeypatch):
+    subject, reply_to = SUBJECTS_AND_REPLY_TOS[case]
+    (kept, kept_bytes), (parsed, parsed_bytes) = kept_and_parsed(
+        monkeypatch, subject=subject, reply_to=reply_to, message_id="<m@x>", now=NOW
+    )
+    assert kept_bytes == parsed_bytes
+    assert kept["Subject"] == parsed["Subject"]
+    assert kept["Reply-To"].addresses == parsed["Reply-To"].addresses
