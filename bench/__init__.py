@@ -191,3 +191,13 @@ def migrated_postgres(label: str = "bench") -> Iterator[str | None]:
         yield url
     finally:
         drop_database(url)
+
+
+def on_each_database(measure: Callable[[str, str], None], label: str) -> None:
+    """`measure("SQLite", url)`, then `measure("PostgreSQL", url)` when a server answers:
+    the in-process profiles' way of running, each database of this run's own."""
+    with migrated_sqlite() as sqlite_url:
+        measure("SQLite", sqlite_url)
+    with migrated_postgres(label) as postgres_url:
+        if postgres_url:
+            measure("PostgreSQL", postgres_url)

@@ -21,9 +21,8 @@ import os
 import pstats
 import re
 import time
-from contextlib import ExitStack
 
-from bench import bench_app, migrated_postgres, migrated_sqlite
+from bench import bench_app, on_each_database
 from bench.booking_post import ANSWERS, slot_values
 from bench.served_pages import SLUG
 
@@ -151,12 +150,7 @@ def cpu_per_post(label: str, database_url: str) -> None:
 
 
 def main() -> None:
-    run = cpu_per_post if CPU_ONLY else profile
-    with ExitStack() as stack:
-        run("SQLite", stack.enter_context(migrated_sqlite()))
-        postgres = stack.enter_context(migrated_postgres("bench_profile"))
-        if postgres:
-            run("PostgreSQL", postgres)
+    on_each_database(cpu_per_post if CPU_ONLY else profile, "bench_profile")
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ import os
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack
 
 from sqlalchemy import event
 
-from bench import bench_app, migrated_postgres, migrated_sqlite
+from bench import bench_app, on_each_database
 from bench.booking_post import ANSWERS, slot_values
 from bench.booking_profile import hidden_fields
 from bench.served_pages import SLUG
@@ -95,11 +94,7 @@ def profile(label: str, database_url: str) -> None:
 
 
 def main() -> None:
-    with ExitStack() as stack:
-        profile("SQLite", stack.enter_context(migrated_sqlite()))
-        postgres = stack.enter_context(migrated_postgres("bench_request"))
-        if postgres:
-            profile("PostgreSQL", postgres)
+    on_each_database(profile, "bench_request")
 
 
 if __name__ == "__main__":

@@ -17,12 +17,11 @@ import io
 import logging
 import os
 import time
-from contextlib import ExitStack
 from email.generator import BytesGenerator
 
 from sqlalchemy import event
 
-from bench import bench_app, migrated_postgres, migrated_sqlite
+from bench import bench_app, on_each_database
 from bench.booking_post import ANSWERS, slot_values
 from bench.booking_profile import hidden_fields
 from bench.served_pages import SLUG
@@ -116,11 +115,7 @@ def measure(label: str, database_url: str) -> None:
 
 def main() -> None:
     logging.disable(logging.WARNING)  # a line per request and per message sent
-    with ExitStack() as stack:
-        measure("SQLite", stack.enter_context(migrated_sqlite()))
-        postgres = stack.enter_context(migrated_postgres("bench_sender"))
-        if postgres:
-            measure("PostgreSQL", postgres)
+    on_each_database(measure, "bench_sender")
 
 
 if __name__ == "__main__":
