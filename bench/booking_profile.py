@@ -42,22 +42,37 @@ def hidden_fields(html: str) -> dict[str, str]:
     return fields
 
 
-def profile(label: str, database_url: str) -> None:
-    slots = slot_values(database_url)[:BOOKINGS]
-    app = bench_app(
-        database_url, WTF_CSRF_ENABLED=False, BOOKING_MIN_SECONDS=0,
-        BOOKING_RATE_LIMIT="1000000 per minute", BOOKING_MAX_UPCOMING_PER_CLIENT=10**6,
-        OUTBOX_SEND_INLINE=INLINE, MAIL_BACKEND="log", SITE_URL="https://bench.localhost",
-        OWNER_EMAIL="owner@bench.localhost", MAIL_FROM="calls@bench.localhost",
-    )  # fmt: skip
-    client = app.test_client()
+# What every in-process booking profile runs with: no pause before posting, no limit that
+# refuses the load, mail to the log.
+PROFILE_SETTINGS = {
+    "BOOKING_MIN_SECONDS": 0, "BOOKING_RATE_LIMIT": "1000000 per minute",
+    "BOOKING_MAX_UPCOMING_PER_CLIENT": 10**6, "OUTBOX_SEND_INLINE": True, "MAIL_BACKEND": "log",
+    "SITE_URL": "https://bench.localhost", "OWNER_EMAIL": "owner@bench.localhost",
+    "MAIL_FROM": "calls@bench.localhost",
+}  # fmt: skip
+
+
+def profile_app(database_url: str, **overrides):
+    return bench_app(database_url, **{**PROFILE_SETTINGS, **overrides})
+
+
+def booking_bodies(client, slots: list[str], label: str) -> list[dict[str, str]]:
+    """One booking form's answers per slot, each with its own submission key and address,
+    from the form's hidden fields (CSRF token, render stamp) as a visitor got them."""
     page = client.get("/book", query_string={"article": SLUG, "slot": slots[0]})
     hidden = hidden_fields(page.get_data(as_text=True))
-    bodies = [
-        {**hidden, **ANSWERS, "slot": slot, "submission_key": f"profile-{n:06d}",
-         "email": f"profile-{n}@analytical-engines.co.uk"}
+    return [
+        {**hidden, **ANSWERS, "slot": slot, "submission_key": f"{n:032x}",
+         "email": f"{label}-{n}@analytical-engines.co.uk"}
         for n, slot in enumerate(slots)
     ]  # fmt: skip
+
+
+def profile(label: str, database_url: str) -> None:
+    slots = slot_values(database_url)[:BOOKINGS]
+    app = profile_app(database_url, WTF_CSRF_ENABLED=False, OUTBOX_SEND_INLINE=INLINE)
+    client = app.test_client()
+    bodies = booking_bodies(client, slots, "profile")
     client.post("/book", query_string={"article": SLUG}, data=bodies.pop(0))  # warm up
     profiler = cProfile.Profile()
     started = time.process_time()
@@ -118,20 +133,9 @@ def drained(app, timeout: float = 120) -> None:
 
 def cpu_per_post(label: str, database_url: str) -> None:
     slots = slot_values(database_url)[:BOOKINGS]
-    app = bench_app(
-        database_url, BOOKING_MIN_SECONDS=0, BOOKING_RATE_LIMIT="1000000 per minute",
-        BOOKING_MAX_UPCOMING_PER_CLIENT=10**6, OUTBOX_SEND_INLINE=True, MAIL_BACKEND="log",
-        SITE_URL="https://bench.localhost", OWNER_EMAIL="owner@bench.localhost",
-        MAIL_FROM="calls@bench.localhost",
-    )  # fmt: skip
+    app = profile_app(database_url)
     client = app.test_client()
-    page = client.get("/book", query_string={"article": SLUG, "slot": slots[0]})
-    hidden = hidden_fields(page.get_data(as_text=True))
-    bodies = [
-        {**hidden, **ANSWERS, "slot": slot, "submission_key": f"cpu-{n:06d}",
-         "email": f"cpu-{n}@analytical-engines.co.uk"}
-        for n, slot in enumerate(slots)
-    ]  # fmt: skip
+    bodies = booking_bodies(client, slots, "cpu")
     client.post("/book", query_string={"article": SLUG}, data=bodies.pop(0))  # warm up
     drained(app)
     started, thread_started = time.process_time(), time.thread_time()

@@ -20,9 +20,9 @@ from collections import Counter
 
 from sqlalchemy import event
 
-from bench import bench_app, on_each_database
-from bench.booking_post import ANSWERS, slot_values
-from bench.booking_profile import hidden_fields
+from bench import on_each_database
+from bench.booking_post import slot_values
+from bench.booking_profile import booking_bodies, profile_app
 from bench.served_pages import SLUG
 
 BOOKINGS = int(os.environ.get("BENCH_REQUEST_BOOKINGS", "200"))
@@ -54,23 +54,12 @@ def count_round_trips(engine, thread: int) -> Counter:
 
 def profile(label: str, database_url: str) -> None:
     slots = slot_values(database_url)[:BOOKINGS]
-    app = bench_app(
-        database_url, BOOKING_MIN_SECONDS=0, BOOKING_RATE_LIMIT="1000000 per minute",
-        BOOKING_MAX_UPCOMING_PER_CLIENT=10**6, OUTBOX_SEND_INLINE=True, MAIL_BACKEND="log",
-        SITE_URL="https://bench.localhost", OWNER_EMAIL="owner@bench.localhost",
-        MAIL_FROM="calls@bench.localhost",
-    )  # fmt: skip
+    app = profile_app(database_url)
     from extensions import db, outbox_delivery
 
     outbox_delivery.soon = lambda *_args, **_kwargs: None  # the debts stay owed
     client = app.test_client()
-    page = client.get("/book", query_string={"article": SLUG, "slot": slots[0]})
-    hidden = hidden_fields(page.get_data(as_text=True))
-    bodies = [
-        {**hidden, **ANSWERS, "slot": slot, "submission_key": f"{n:032x}",
-         "email": f"request-{n}@analytical-engines.co.uk"}
-        for n, slot in enumerate(slots)
-    ]  # fmt: skip
+    bodies = booking_bodies(client, slots, "request")
     for body in bodies[:WARM_UP]:
         client.post("/book", query_string={"article": SLUG}, data=body)
     bodies = bodies[WARM_UP:]

@@ -21,9 +21,9 @@ from email.generator import BytesGenerator
 
 from sqlalchemy import event
 
-from bench import bench_app, on_each_database
-from bench.booking_post import ANSWERS, slot_values
-from bench.booking_profile import hidden_fields
+from bench import on_each_database
+from bench.booking_post import slot_values
+from bench.booking_profile import booking_bodies, profile_app
 from bench.served_pages import SLUG
 
 BOOKINGS = int(os.environ.get("BENCH_SENDER_BOOKINGS", "120"))
@@ -51,11 +51,7 @@ def owed_bookings(app, count: int, slots: list[str]) -> list[int]:
     queued: list[int] = []
     delivery.soon = lambda ids=(), *, booking_id=None: queued.append(booking_id)
     client = app.test_client()
-    page = client.get("/book", query_string={"article": SLUG, "slot": slots[0]})
-    hidden = hidden_fields(page.get_data(as_text=True))
-    for n, slot in enumerate(slots[:count]):
-        body = {**hidden, **ANSWERS, "slot": slot, "submission_key": f"sender-{n:06d}",
-                "email": f"sender-{n}@analytical-engines.co.uk"}  # fmt: skip
+    for body in booking_bodies(client, slots[:count], "sender"):
         response = client.post("/book", query_string={"article": SLUG}, data=body)
         assert response.status_code == 303, response.status_code
     return queued
@@ -67,12 +63,7 @@ def measure(label: str, database_url: str) -> None:
 
     slots = slot_values(database_url)  # first: it makes an app of its own, which the
     # outbox_delivery extension (one per process) would otherwise send for
-    app = bench_app(
-        database_url, WTF_CSRF_ENABLED=False, BOOKING_MIN_SECONDS=0,
-        BOOKING_RATE_LIMIT="1000000 per minute", BOOKING_MAX_UPCOMING_PER_CLIENT=10**6,
-        OUTBOX_SEND_INLINE=True, SITE_URL="https://bench.localhost",
-        OWNER_EMAIL="owner@bench.localhost", MAIL_FROM="calls@bench.localhost",
-    )  # fmt: skip
+    app = profile_app(database_url, WTF_CSRF_ENABLED=False, MAIL_BACKEND="")
     booking_ids = owed_bookings(app, BOOKINGS + 1, slots)
     mailer = FlatteningMailer()
     with_settings = outbox.send_due_with_settings
