@@ -193,11 +193,12 @@ def migrated_postgres(label: str = "bench") -> Iterator[str | None]:
         drop_database(url)
 
 
-def on_each_database(measure: Callable[[str, str], None], label: str) -> None:
-    """`measure("SQLite", url)`, then `measure("PostgreSQL", url)` when a server answers:
-    the in-process profiles' way of running, each database of this run's own."""
+def on_each_database(measure: Callable[[str, str], object], label: str) -> list:
+    """`measure("SQLite", url)`, then `measure("PostgreSQL", url)` when a server answers,
+    each on a database of this run's own; what each returned, in that order."""
     with migrated_sqlite() as sqlite_url:
-        measure("SQLite", sqlite_url)
+        results = [measure("SQLite", sqlite_url)]
     with migrated_postgres(label) as postgres_url:
         if postgres_url:
-            measure("PostgreSQL", postgres_url)
+            results.append(measure("PostgreSQL", postgres_url))
+    return results

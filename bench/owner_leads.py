@@ -28,8 +28,7 @@ from bench import (
     Figure,
     bench_app,
     median,
-    migrated_postgres,
-    migrated_sqlite,
+    on_each_database,
     print_figures,
 )
 
@@ -237,13 +236,7 @@ def timed(action) -> float:
 
 
 def run() -> list[Figure]:
-    figures: list[Figure] = []
-    with migrated_sqlite() as url:
-        figures += measure("SQLite", url)
-    with migrated_postgres("bench_leads") as url:
-        if url:
-            figures += measure("PostgreSQL", url)
-    return figures
+    return [figure for found in on_each_database(measure, "bench_leads") for figure in found]
 
 
 def main() -> None:

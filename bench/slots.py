@@ -19,7 +19,7 @@ import random
 import time
 from datetime import UTC, datetime
 
-from bench import Figure, bench_app, migrated_postgres, migrated_sqlite, print_figures
+from bench import Figure, bench_app, on_each_database, print_figures
 
 NAME = "slots"
 RUNS = 50
@@ -148,13 +148,7 @@ def measure(label: str, url: str) -> list[Figure]:
 
 
 def run() -> list[Figure]:
-    figures: list[Figure] = []
-    with migrated_sqlite() as url:
-        figures += measure("SQLite", url)
-    with migrated_postgres("bench_slots") as url:
-        if url:
-            figures += measure("PostgreSQL", url)
-    return figures
+    return [figure for found in on_each_database(measure, "bench_slots") for figure in found]
 
 
 if __name__ == "__main__":
